@@ -1,0 +1,186 @@
+/**
+ * SIPp plumbing for the e2e benchmark: free loopback ports, a long-lived SIPp UAS, and one bounded
+ * SIPp UAC run at a fixed rate read back from its statistics CSV (the method of
+ * /work/shared/peers/lib/common.sh `sipp_step`). Only processes started here are ever killed, by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const PEERS_SIPP = '/work/shared/peers/sipp';
+const CLK_TCK = 100;
+
+export async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** utime + stime of a process, in µs (from /proc/<pid>/stat); undefined once it is gone. */
+export function procCpuUs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU µs used by every process on the machine (from /proc/stat, all but idle and iowait). */
+export function machineBusyUs(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = v[0]! + v[1]! + v[2]! + v[5]! + v[6]! + v[7]!;
+  return (busy * 1e6) / CLK_TCK;
+}
+
+export function uacScenario(dir: string, holdMs: number): string {
+  const file = join(dir, `uac_hold${holdMs}.xml`);
+  writeFileSync(file, readFileSync(join(PEERS_SIPP, 'uac.xml'), 'utf8').replaceAll('##HOLD_MS##', String(holdMs)));
+  return file;
+}
+
+const common = ['-buff_size', '1048576', '-deadcall_wait', '3000', '-max_recv_loops', '10000', '-max_sched_loops', '10000', '-nostdin'];
+
+export interface Uas {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** A SIPp UAS (peers/sipp/uas.xml) on 127.0.0.1:port, bounded by -timeout; `traceFile` adds -trace_msg. */
+export async function startUas(dir: string, lifetimeS: number, traceFile?: string): Promise<Uas> {
+  const port = await freeUdpPort();
+  const mediaPort = await freeUdpPort();
+  const args = ['-sf', join(PEERS_SIPP, 'uas.xml'), '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), ...common, '-timeout', `${lifetimeS}s`];
+  if (traceFile !== undefined) args.push('-trace_msg', '-message_file', traceFile);
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  await sleep(400);
+  if (child.exitCode !== null || child.pid === undefined) throw new Error(`SIPp UAS did not start: ${stderr}`);
+  return { port, pid: child.pid, stop: () => stopChild(child) };
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(timer);
+}
+
+export interface UacResult {
+  rate: number;
+  calls: number;
+  ok: number;
+  failed: number;
+  retrans: number;
+  achievedCps: number;
+  /** SIPp's mean INVITE → 200 time (ms), and the p50 / p99 bucket bounds of its repartition. */
+  rtAvgMs: number;
+  rtP50: string;
+  rtP99: string;
+  exitCode: number | null;
+  uacCpuUs: number;
+  wallMs: number;
+}
+
+function csvLast(file: string): Map<string, string> {
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const header = lines[0]!.split(';');
+  const last = lines[lines.length - 1]!.split(';');
+  return new Map(header.map((name, i) => [name, last[i] ?? '']));
+}
+
+function durationMs(text: string | undefined): number {
+  const parts = (text ?? '').split(':').map(Number);
+  if (parts.length < 4) return Number.NaN;
+  return (parts[0]! * 3600 + parts[1]! * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
+}
+
+function bucket(row: Map<string, string>, prefix: string, pct: number): string {
+  const entries = [...row].filter(([name]) => name.startsWith(prefix));
+  const total = entries.reduce((sum, [, v]) => sum + Number(v), 0);
+  if (total === 0) return 'na';
+  let seen = 0;
+  for (const [name, v] of entries) {
+    seen += Number(v);
+    if (seen >= (total * pct) / 100) return name.slice(prefix.length);
+  }
+  return 'na';
+}
+
+export interface UacOptions {
+  dir: string;
+  scenario: string;
+  target: string;
+  rate: number;
+  calls: number;
+  holdMs: number;
+  traceFile?: string;
+  /** Called every 250 ms while the UAC runs (the caller samples the engine meanwhile). */
+  onTick?: () => void;
+}
+
+/** One SIPp UAC run: `calls` calls at `rate`/s, bounded by SIPp's -timeout and a kill guard. */
+export async function runUac(options: UacOptions): Promise<UacResult> {
+  const { dir, rate, calls, holdMs } = options;
+  const csv = join(dir, `uac_r${rate}_${Date.now()}.csv`);
+  const limitS = Math.ceil(calls / rate) * 2 + Math.ceil(holdMs / 1000) + 15;
+  const port = await freeUdpPort();
+  const mediaPort = await freeUdpPort();
+  const args = [
+    '-sf', options.scenario, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort),
+    '-r', String(rate), '-rp', '1000', '-m', String(calls), '-l', '200000', ...common,
+    '-timeout', `${limitS}s`, '-recv_timeout', '10s', '-trace_stat', '-stf', csv, '-fd', '1',
+  ];
+  if (options.traceFile !== undefined) args.push('-trace_msg', '-message_file', options.traceFile);
+  args.push(options.target);
+  const started = performance.now();
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+  const guard = setTimeout(() => child.kill('SIGKILL'), (limitS + 10) * 1000);
+  let uacCpuUs = 0;
+  const tick = setInterval(() => {
+    if (child.pid !== undefined) uacCpuUs = Math.max(uacCpuUs, procCpuUs(child.pid) ?? 0);
+    options.onTick?.();
+  }, 250);
+  const [exitCode] = (await once(child, 'exit')) as [number | null];
+  clearInterval(tick);
+  clearTimeout(guard);
+  const wallMs = performance.now() - started;
+  const none: UacResult = { rate, calls, ok: 0, failed: calls, retrans: 0, achievedCps: 0, rtAvgMs: Number.NaN, rtP50: 'na', rtP99: 'na', exitCode, uacCpuUs, wallMs };
+  if (!existsSync(csv)) {
+    if (stderr.trim() !== '') process.stderr.write(`sipp uac: ${stderr}\n`);
+    return none;
+  }
+  const row = csvLast(csv);
+  const ok = Number(row.get('SuccessfulCall(C)') ?? 0);
+  const failed = Number(row.get('FailedCall(C)') ?? 0);
+  const retrans = Number(row.get('Retransmissions(C)') ?? 0);
+  const epoch = (name: string): number => Number((row.get(name) ?? '').split('\t').pop());
+  const rtAvgMs = durationMs(row.get('ResponseTime1(C)'));
+  // Calls were started over the elapsed time less one call's length (SIPp's mean CallLength(C); hold +
+  // INVITE→200 when absent): peers/lib/common.sh's rule, with the BYE's round trip counted too.
+  const callLengthMs = durationMs(row.get('CallLength(C)'));
+  const lengthS = Number.isFinite(callLengthMs) && callLengthMs > 0 ? callLengthMs / 1000 : holdMs / 1000 + (Number.isFinite(rtAvgMs) ? rtAvgMs / 1000 : 0);
+  const span = Math.max(0.001, epoch('CurrentTime') - epoch('StartTime') - lengthS);
+  return {
+    rate, calls, ok, failed, retrans,
+    achievedCps: ok / span,
+    rtAvgMs,
+    rtP50: bucket(row, 'ResponseTimeRepartition1_', 50),
+    rtP99: bucket(row, 'ResponseTimeRepartition1_', 99),
+    exitCode, uacCpuUs, wallMs,
+  };
+}

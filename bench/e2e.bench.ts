@@ -1,0 +1,386 @@
+/**
+ * `e2e`: calls per second through the whole engine, as deployed: SIPp callers → `dialtone start`
+ * (SIP in, webhook, markup, <Dial><Sip>, SIP out, media legs, SQLite) → SIPp callee, with a loopback
+ * webhook app answering every call with `<Response><Dial><Sip>sip:callee@127.0.0.1:PORT</Sip></Dial></Response>`.
+ *
+ * - The engine runs as a child process (`node bin/dialtone.mjs start --config …`), not in-process:
+ *   on 2 cores the webhook app and this harness would otherwise share its event loop, so its CPU and
+ *   event-loop figures would include them. A preloaded probe (bench/e2e-probe.ts) reports the child's
+ *   event-loop delay over IPC; its CPU comes from /proc/<pid>/stat, its RSS from the probe.
+ * - Callers: SIPp with /work/shared/peers/sipp/uac.xml (INVITE with SDP → 200 → ACK → hold HOLD_MS →
+ *   BYE), callee: SIPp with peers/sipp/uas.xml (180, 200 with SDP, ACK, BYE). `-deadcall_wait 3000`.
+ * - Ramp: rate R geometric (×2) from 5 calls/s, R × STEP_S calls per step, each step bounded in count
+ *   and time; the ramp stops at the first step that fails: failed calls > 0, successful < attempted,
+ *   or achieved rate < 97 % of R (peers/README.md's rule, without its retransmission clause:
+ *   retransmissions are shown). The figure is the highest rate held with 0 failures.
+ * - Baseline in the same run: SIPp UAC → SIPp UAS directly (the generator's own ceiling), ramped the
+ *   same way from the engine's first failing rate; e2eRatio = engine rate / baseline rate.
+ * - Post-dial delay: a short traced run at a low rate (SIPp -trace_msg on caller and callee):
+ *   caller's INVITE sent → callee's INVITE received, p50/p99, and the webhook's share (caller's INVITE
+ *   sent → webhook request in). Calls are matched in order (at a low rate they do not overtake).
+ * - Other load on the machine: each step prints the CPU every process used (/proc/stat) and, apart,
+ *   the engine's, SIPp UAC's and this process's (webhook app) share.
+ *
+ * DIALTONE_BENCH_E2E_MAX_CPS caps the ramp (default 640), DIALTONE_BENCH_E2E_BASELINE_MAX_CPS the baseline's
+ * (5120); DIALTONE_BENCH_E2E_DATA_DIR=DIR puts SQLite under DIR (default: the temp dir);
+ * DIALTONE_BENCH_CPU_PROF=DIR profiles the engine (written when it exits).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ProbeReply } from './e2e-probe.js';
+import { machineBusyUs, procCpuUs, runUac, startUas, stopChild, uacScenario, type UacResult, type Uas } from './e2e-sipp.js';
+import type { BenchFigures, BenchSuite } from './suite.js';
+
+const binPath = fileURLToPath(new URL('../../bin/dialtone.mjs', import.meta.url));
+const probeUrl = pathToFileURL(fileURLToPath(new URL('./e2e-probe.js', import.meta.url))).href;
+const HOLD_MS = 500;
+
+/** The loopback application: answers every voice webhook with a <Dial><Sip> to the current callee. */
+class WebhookApp {
+  target = '';
+  requests = 0;
+  /** performance.timeOrigin-based epoch ms of each request's arrival (when recording). */
+  arrivals: number[] = [];
+  recording = false;
+  private readonly server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
+    const arrived = performance.timeOrigin + performance.now();
+    req.resume();
+    req.on('end', () => {
+      this.requests++;
+      if (this.recording) this.arrivals.push(arrived);
+      const body = `<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>${this.target}</Sip></Dial></Response>`;
+      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+
+  async listen(): Promise<number> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    return (this.server.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** `dialtone start` in a child process, with the probe preloaded. */
+class EngineProcess {
+  sipPort = 0;
+  readonly child: ChildProcess;
+  private stderrTail = '';
+  private pending: ((reply: ProbeReply) => void) | undefined;
+
+  constructor(configFile: string, voiceUrl: string, profDir: string | undefined) {
+    const execArgv = ['--import', probeUrl];
+    if (profDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=e2e-engine-${Date.now()}.cpuprofile`);
+    this.child = spawn(process.execPath, [...execArgv, binPath, 'start', '--config', configFile, '--voice-url', voiceUrl], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, DIALTONE_LOG_LEVEL: process.env['DIALTONE_BENCH_E2E_LOG_LEVEL'] ?? 'warn' },
+    });
+    this.child.stderr!.on('data', (chunk: Buffer) => (this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4000)));
+    this.child.on('message', (reply: ProbeReply) => {
+      const pending = this.pending;
+      this.pending = undefined;
+      pending?.(reply);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get stderr(): string {
+    return this.stderrTail;
+  }
+
+  async ready(timeoutMs: number): Promise<void> {
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`engine did not start within ${timeoutMs} ms: ${out} ${this.stderrTail}`)), timeoutMs);
+      this.child.once('exit', (code) => reject(new Error(`engine exited (${code}): ${this.stderrTail}`)));
+      this.child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /SIP\s+udp:127\.0\.0\.1:(\d+)/.exec(out);
+        if (match !== null && this.sipPort === 0) {
+          this.sipPort = Number(match[1]);
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  probe(type: 'reset' | 'lag'): Promise<ProbeReply> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('engine probe did not answer')), 5_000);
+      this.pending = (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      };
+      this.child.send({ type });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await stopChild(this.child, 10_000);
+  }
+}
+
+interface Step {
+  uac: UacResult;
+  engineCpuPct: number;
+  engineUsPerCall: number;
+  uacCpuPct: number;
+  appCpuPct: number;
+  machineCpuPct: number;
+  rssMiB: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  pass: boolean;
+}
+
+function passes(uac: UacResult): boolean {
+  return uac.failed === 0 && uac.ok === uac.calls && uac.achievedCps >= 0.97 * uac.rate;
+}
+
+async function engineStep(engine: EngineProcess, scenario: string, dir: string, rate: number, stepS: number): Promise<Step> {
+  const calls = rate * stepS;
+  await engine.probe('reset');
+  const cpu0 = procCpuUs(engine.pid) ?? 0;
+  const busy0 = machineBusyUs();
+  const app0 = process.cpuUsage();
+  const t0 = performance.now();
+  const uac = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate, calls, holdMs: HOLD_MS });
+  const wallUs = (performance.now() - t0) * 1000;
+  const cpu1 = procCpuUs(engine.pid) ?? cpu0;
+  const busy1 = machineBusyUs();
+  const app = process.cpuUsage(app0);
+  const lag = await engine.probe('lag');
+  const engineUs = cpu1 - cpu0;
+  return {
+    uac,
+    engineCpuPct: (100 * engineUs) / wallUs,
+    engineUsPerCall: engineUs / Math.max(1, uac.ok + uac.failed),
+    uacCpuPct: (100 * uac.uacCpuUs) / wallUs,
+    appCpuPct: (100 * (app.user + app.system)) / wallUs,
+    machineCpuPct: (100 * (busy1 - busy0)) / wallUs,
+    rssMiB: lag.rssBytes / 2 ** 20,
+    lagP99Ms: lag.p99Ms,
+    lagMaxMs: lag.maxMs,
+    pass: passes(uac),
+  };
+}
+
+const header = '  rate  calls     ok  failed  retrans  achieved/s  inv→200 avg/p99 ms  engine CPU%  µs/call  RSS MiB  lag p99/max ms  sipp% app% all%  verdict';
+
+function row(step: Step): string {
+  const u = step.uac;
+  return (
+    `${String(u.rate).padStart(6)} ${String(u.calls).padStart(6)} ${String(u.ok).padStart(6)} ${String(u.failed).padStart(7)} ${String(u.retrans).padStart(8)}` +
+    `  ${u.achievedCps.toFixed(1).padStart(10)}  ${`${u.rtAvgMs.toFixed(1)}/${u.rtP99}`.padStart(18)}  ${step.engineCpuPct.toFixed(0).padStart(11)}` +
+    `  ${step.engineUsPerCall.toFixed(0).padStart(7)}  ${step.rssMiB.toFixed(0).padStart(7)}  ${`${step.lagP99Ms.toFixed(1)}/${step.lagMaxMs.toFixed(0)}`.padStart(14)}` +
+    `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${step.pass ? 'PASS' : `FAIL${u.exitCode === 0 ? '' : ` (sipp rc ${u.exitCode})`}`}`
+  );
+}
+
+/** Timestamps (epoch ms) of each INVITE request in a SIPp -trace_msg file, sent or received, in order. */
+function inviteTimes(file: string, direction: 'sent' | 'received'): number[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const times: number[] = [];
+  // Each entry: "----------------------------------------------- <date> <time>[.usec]\nUDP message <sent|received> …:\n\n<start line>"
+  const entry = /-{10,}\s+(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})(?:[.:](\d+))?\s*\n[^\n]*message (sent|received)[^\n]*\n\s*\n?(\S+)/g;
+  for (const match of text.matchAll(entry)) {
+    if (match[4] !== direction || match[5] !== 'INVITE') continue;
+    const frac = match[3] ?? '0';
+    const ms = Date.parse(`${match[1]}T${match[2]}`) + Number(`0.${frac}`) * 1000;
+    times.push(ms);
+  }
+  return times;
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const suite: BenchSuite = {
+  name: 'e2e',
+  description: 'Calls per second through `dialtone start` end to end: SIPp callers → engine → webhook <Dial><Sip> → SIPp callee, with a SIPp→SIPp baseline',
+  async run({ quick, log }) {
+    const stepS = quick ? 2 : 10;
+    const maxCps = Number(process.env['DIALTONE_BENCH_E2E_MAX_CPS'] ?? (quick ? 10 : 640));
+    const dir = mkdtempSync(join(tmpdir(), 'dialtone-e2e-'));
+    const figures: BenchFigures = {};
+    const app = new WebhookApp();
+    const appPort = await app.listen();
+    const uases: Uas[] = [];
+    const cleanup: string[] = [dir];
+    let engine: EngineProcess | undefined;
+    try {
+      const scenario = uacScenario(dir, HOLD_MS);
+      const lifetimeS = quick ? 60 : 900;
+      const uas = await startUas(dir, lifetimeS);
+      uases.push(uas);
+      app.target = `sip:callee@127.0.0.1:${uas.port}`;
+      // SQLite goes where a deployment keeps it (the temp dir, on disk here); DIALTONE_BENCH_E2E_DATA_DIR
+      // puts it elsewhere (e.g. /dev/shm, where fsync costs nothing: the engine without its disk).
+      const dataParent = process.env['DIALTONE_BENCH_E2E_DATA_DIR'];
+      const dataDir = dataParent === undefined ? join(dir, 'data') : mkdtempSync(join(dataParent, 'dialtone-e2e-data-'));
+      cleanup.push(dataDir);
+      const configFile = join(dir, 'dialtone.yaml');
+      writeFileSync(
+        configFile,
+        [
+          'sip:',
+          '  listen: ["udp:127.0.0.1:0"]',
+          'media:',
+          '  portRange: [40000, 49999]',
+          '  rtpTimeoutSeconds: 0',
+          'http:',
+          '  listen: "127.0.0.1:0"',
+          `dataDir: ${JSON.stringify(dataDir)}`,
+          'drainSeconds: 0',
+          '',
+        ].join('\n'),
+      );
+      engine = new EngineProcess(configFile, `http://127.0.0.1:${appPort}/voice`, process.env['DIALTONE_BENCH_CPU_PROF']);
+      await engine.ready(20_000);
+      log(`engine pid ${engine.pid} on udp 127.0.0.1:${engine.sipPort}; SQLite in ${dataDir}; callee SIPp on ${uas.port}; hold ${HOLD_MS} ms; ${stepS} s per step; loadavg before ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+
+      // Warm-up (not counted): a few calls so the engine runs optimised code and SQLite is open.
+      const warm = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate: 5, calls: quick ? 5 : 20, holdMs: HOLD_MS });
+      log(`warm-up: ${warm.ok}/${warm.calls} calls ok, ${warm.failed} failed`);
+      await sleep(HOLD_MS + 500);
+
+      log('SIPp UAC → dialtone start → webhook <Dial><Sip> → SIPp UAS (µs/call, CPU% of one core: engine; sipp = UAC; app = webhook app + harness; all = whole machine)');
+      log(header);
+      let best = 0;
+      /** The highest rate held also with 0 retransmissions (peers/README.md's full PASS rule), every step below too. */
+      let bestStrict = 2.5;
+      let firstFail: number | undefined;
+      const steps: Step[] = [];
+      for (let rate = 5; rate <= maxCps; rate *= 2) {
+        const step = await engineStep(engine, scenario, dir, rate, stepS);
+        steps.push(step);
+        log(row(step));
+        if (!step.pass) {
+          firstFail = rate;
+          break;
+        }
+        best = rate;
+        if (step.uac.retrans === 0 && bestStrict === rate / 2) bestStrict = rate;
+        // Let the held calls end and the engine settle before the next step.
+        await sleep(HOLD_MS + 1_500);
+      }
+      figures['MaxCleanCps'] = best;
+      figures['MaxCleanNoRetransCps'] = bestStrict < 5 ? 0 : bestStrict;
+      figures['FirstFailingCps'] = firstFail ?? 'none (cap reached)';
+      const bestStep = steps.find((step) => step.uac.rate === best);
+      if (bestStep !== undefined) {
+        log(`engine CPU at ${best}/s: ${bestStep.engineUsPerCall.toFixed(0)} µs per call → ~${Math.round(1e6 / bestStep.engineUsPerCall)} calls/s on a core of its own`);
+      }
+      if (bestStep !== undefined) {
+        figures['AtMaxEngineCpuPct'] = Number(bestStep.engineCpuPct.toFixed(0));
+        figures['AtMaxEngineUsPerCall'] = Number(bestStep.engineUsPerCall.toFixed(0));
+        // The engine is one event loop: 1 s of CPU over its µs per call is its ceiling on a core of its own.
+        figures['ProjectedOneCoreCps'] = Math.round(1e6 / bestStep.engineUsPerCall);
+        figures['AtMaxRssMiB'] = Number(bestStep.rssMiB.toFixed(0));
+        figures['AtMaxLagP99Ms'] = Number(bestStep.lagP99Ms.toFixed(1));
+        figures['AtMaxInviteTo200AvgMs'] = Number(bestStep.uac.rtAvgMs.toFixed(1));
+      }
+      if (firstFail !== undefined) {
+        const failed = steps[steps.length - 1]!;
+        log(`first failing step at ${firstFail}/s: ${failed.uac.ok} ok, ${failed.uac.failed} failed, achieved ${failed.uac.achievedCps.toFixed(1)}/s`);
+        const tail = engine.stderr.trim().split('\n').slice(-3).join('\n');
+        if (tail !== '') log(`engine stderr (last lines):\n${tail}`);
+      }
+
+      // Post-dial delay, at a low rate, traced.
+      await sleep(HOLD_MS + 2_000);
+      const pddRate = 5;
+      const pddCalls = quick ? 5 : 50;
+      const callerTrace = join(dir, 'pdd-caller.log');
+      const calleeTrace = join(dir, 'pdd-callee.log');
+      const tracedUas = await startUas(dir, quick ? 30 : 120, calleeTrace);
+      uases.push(tracedUas);
+      app.target = `sip:callee@127.0.0.1:${tracedUas.port}`;
+      app.arrivals = [];
+      app.recording = true;
+      const pdd = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate: pddRate, calls: pddCalls, holdMs: HOLD_MS, traceFile: callerTrace });
+      app.recording = false;
+      await tracedUas.stop();
+      const sent = inviteTimes(callerTrace, 'sent');
+      const received = inviteTimes(calleeTrace, 'received');
+      const n = Math.min(sent.length, received.length);
+      if (n > 0 && pdd.failed === 0) {
+        const delays = Array.from({ length: n }, (_, i) => received[i]! - sent[i]!);
+        const toWebhook = Array.from({ length: Math.min(n, app.arrivals.length) }, (_, i) => app.arrivals[i]! - sent[i]!);
+        figures['PostDialDelayP50Ms'] = Number(percentile(delays, 50).toFixed(2));
+        figures['PostDialDelayP99Ms'] = Number(percentile(delays, 99).toFixed(2));
+        figures['InviteToWebhookP50Ms'] = Number(percentile(toWebhook, 50).toFixed(2));
+        log(
+          `post-dial delay (caller INVITE sent → callee INVITE received, ${n} calls at ${pddRate}/s): p50 ${percentile(delays, 50).toFixed(2)} ms, p99 ${percentile(delays, 99).toFixed(2)} ms; ` +
+            `of which INVITE sent → webhook request in: p50 ${percentile(toWebhook, 50).toFixed(2)} ms, p99 ${percentile(toWebhook, 99).toFixed(2)} ms`,
+        );
+      } else {
+        log(`post-dial delay: not measured (${pdd.ok}/${pdd.calls} calls ok, ${sent.length} INVITEs traced at the caller, ${received.length} at the callee)`);
+      }
+
+      // The engine is stopped before the baseline so that it does not share the machine with it.
+      await engine.stop();
+      engine = undefined;
+
+      // Baseline: SIPp → SIPp directly, from the engine's first failing rate up, same steps.
+      log('baseline: SIPp UAC → SIPp UAS directly (the generator\'s ceiling)');
+      log('  rate  calls     ok  failed  retrans  achieved/s  sipp% all%  verdict');
+      let baseline = 0;
+      let baselineCapped = true;
+      const baseStart = Math.max(5, firstFail ?? best);
+      const baseCap = quick ? baseStart : Math.max(baseStart, Number(process.env['DIALTONE_BENCH_E2E_BASELINE_MAX_CPS'] ?? 5120));
+      for (let rate = baseStart; rate <= baseCap; rate *= 2) {
+        const busy0 = machineBusyUs();
+        const t0 = performance.now();
+        const uac = await runUac({ dir, scenario, target: `127.0.0.1:${uas.port}`, rate, calls: rate * stepS, holdMs: HOLD_MS });
+        const wallUs = (performance.now() - t0) * 1000;
+        const ok = passes(uac);
+        log(
+          `${String(rate).padStart(6)} ${String(uac.calls).padStart(6)} ${String(uac.ok).padStart(6)} ${String(uac.failed).padStart(7)} ${String(uac.retrans).padStart(8)}` +
+            `  ${uac.achievedCps.toFixed(1).padStart(10)}  ${((100 * uac.uacCpuUs) / wallUs).toFixed(0).padStart(5)} ${((100 * (machineBusyUs() - busy0)) / wallUs).toFixed(0).padStart(4)}  ${ok ? 'PASS' : 'FAIL'}`,
+        );
+        if (!ok) {
+          baselineCapped = false;
+          break;
+        }
+        baseline = rate;
+        await sleep(HOLD_MS + 1_000);
+      }
+      figures['BaselineCps'] = baselineCapped ? `>=${baseline}` : baseline;
+      if (baseline > 0) figures['e2eRatio'] = Number((best / baseline).toFixed(3));
+      log(
+        `result: engine held ${best} calls/s with 0 failures (first failure at ${firstFail ?? `none up to ${maxCps}`}); SIPp→SIPp ${baselineCapped ? '≥ ' : ''}${baseline} calls/s; ratio ${baseline > 0 ? (best / baseline).toFixed(3) : 'n/a'}${baselineCapped ? ' (an upper bound: the baseline stopped at its cap)' : ''}`,
+      );
+      log(`webhook requests served: ${app.requests}; loadavg after ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+      return figures;
+    } finally {
+      await engine?.stop();
+      await Promise.all(uases.map((uas) => uas.stop()));
+      await app.close();
+      for (const path of cleanup) rmSync(path, { recursive: true, force: true });
+    }
+  },
+};

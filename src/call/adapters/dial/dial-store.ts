@@ -1,0 +1,106 @@
+/**
+ * The store side of `<Dial>`'s outbound legs: the child call's row in `calls` (direction
+ * outbound-dial, ParentCallSid) through CallEvents, and its status callbacks through CallbackSink into
+ * `call_events` plus the outbox in one transaction (CallEventRepository.append), so the dispatcher
+ * delivers them at least once and in SequenceNumber order.
+ *
+ * Writes of one call are chained: the row exists before its events (call_events references calls),
+ * and updates land in the order they happened. A failing store is logged, never fails the call.
+ * `idle()` resolves when every write started so far has settled (shutdown, tests).
+ */
+import type { Logger } from '../../../kernel/index.js';
+import type { Store } from '../../../store/index.js';
+import { isTerminal, type CallEvents, type CallState } from '../../call.js';
+import type { CallbackSink, StatusCallbackRequest } from '../../dial/index.js';
+import { newCallRow } from '../store-sinks.js';
+
+/** Whole seconds between the answer and the end (0 for a leg never answered). */
+function durationOf(call: Readonly<CallState>): number {
+  if (call.answerTime === undefined || call.endTime === undefined) return 0;
+  return Math.max(0, Math.round((call.endTime - call.answerTime) / 1000));
+}
+
+/** The event a status callback reports, from its CallStatus (dial-parameters' callStatusFor, read back). */
+function eventNameOf(params: Record<string, string>): string {
+  switch (params['CallStatus']) {
+    case 'initiated':
+      return 'initiated';
+    case 'ringing':
+      return 'ringing';
+    case 'in-progress':
+      return 'answered';
+    default:
+      return 'completed';
+  }
+}
+
+export class DialStore implements CallbackSink {
+  /** The child calls' CallEvents (every outbound leg of every <Dial>). */
+  readonly callEvents: CallEvents;
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly logger: Logger,
+  ) {
+    this.callEvents = {
+      created: (call) => this.created(call),
+      statusChanged: (call) => this.statusChanged(call),
+    };
+  }
+
+  enqueue(callback: StatusCallbackRequest): void {
+    const timestamp = Date.parse(callback.params['Timestamp'] ?? '') || Date.now();
+    const target = { accountSid: callback.accountSid, url: callback.url, method: callback.method };
+    // Recording callbacks (issue 6) number their own sequence, apart from the call's events: outbox only.
+    const recordingSid = (callback as { recordingSid?: string }).recordingSid;
+    this.chain(callback.callSid, async () => {
+      if (recordingSid !== undefined) {
+        await this.store.outbox.enqueue({ callSid: callback.callSid, sequenceNumber: callback.sequenceNumber, ...target, params: callback.params });
+        return;
+      }
+      const sipResponseCode = Number.parseInt(callback.params['SipResponseCode'] ?? '', 10);
+      const sipCallId = callback.params['SipCallId'];
+      if (Number.isFinite(sipResponseCode) || sipCallId !== undefined) {
+        await this.store.calls.update(callback.callSid, {
+          ...(sipCallId === undefined ? {} : { sipCallId }),
+          ...(Number.isFinite(sipResponseCode) ? { sipResponseCode } : {}),
+        });
+      }
+      await this.store.callEvents.append(
+        { callSid: callback.callSid, sequenceNumber: callback.sequenceNumber, name: eventNameOf(callback.params), timestamp, params: callback.params },
+        target,
+      );
+    });
+  }
+
+  /** Resolves when every write started so far has settled. */
+  async idle(): Promise<void> {
+    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  }
+
+  private created(call: Readonly<CallState>): void {
+    this.chain(call.sid, async () => {
+      await this.store.calls.create(newCallRow(call));
+    });
+  }
+
+  private statusChanged(call: Readonly<CallState>): void {
+    this.chain(call.sid, async () => {
+      await this.store.calls.update(call.sid, {
+        status: call.status,
+        ...(call.answerTime === undefined ? {} : { answerTime: call.answerTime }),
+        ...(isTerminal(call.status) && call.endTime !== undefined ? { endTime: call.endTime, duration: durationOf(call) } : {}),
+      });
+    });
+  }
+
+  private chain(callSid: string, write: () => Promise<void>): void {
+    const previous = this.chains.get(callSid) ?? Promise.resolve();
+    const next = previous.then(write).catch((error: unknown) => this.logger.error('dialled call not stored', { callSid, error: String(error) }));
+    this.chains.set(callSid, next);
+    void next.then(() => {
+      if (this.chains.get(callSid) === next) this.chains.delete(callSid);
+    });
+  }
+}

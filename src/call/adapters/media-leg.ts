@@ -1,0 +1,514 @@
+/**
+ * LegMedia over the media engine: one RTP port per call leg.
+ *
+ * - The SDP answer is negotiated from the INVITE's offer with the codecs we can transcode in process
+ *   (PCMU, PCMA, G.722; RFC 3264 §6.1: the offer's first one we support) and RFC 4733 telephone-event.
+ * - Outbound audio: the PromptPlayer paces 20 ms frames on the Clock; each frame is encoded with the
+ *   negotiated codec and sent as one RTP packet (RFC 3550 §5.1: one SSRC, sequence +1 per packet,
+ *   timestamp along the media clock, advanced by the wall time between prompts, marker bit at the start
+ *   of each talkspurt, RFC 3551 §4.1). Nothing is sent while nothing plays.
+ * - `play`: say → the speech synthesiser; url → the AudioLoader (cached); digits → RFC 4733 events
+ *   (in-band tones when telephone-event was not negotiated); beep → a 500 ms 1 kHz tone. Every one
+ *   honours the AbortSignal.
+ * - Digits: RFC 4733 events when negotiated, else in-band detection (Goertzel) on the decoded audio —
+ *   not both, so a phone that sends both does not press each key twice.
+ * - `record`: a CallRecorder in `<dataDir>/recordings`, a recording row in the store, the leg's own
+ *   silence detection for `<Record timeout>`.
+ * - RTP timeout (armed at the answer): the caller is treated as gone (`gone` listeners).
+ *
+ * Owns its port and player; `close()` is idempotent and stops whatever plays or records.
+ */
+import { mkdir } from 'node:fs/promises';
+import { newSid, type Clock, type Logger } from '../../kernel/index.js';
+import {
+  buildRtpPacket,
+  buildTelephoneEventPackets,
+  createPayloadCodec,
+  Downsampler16to8,
+  generateDtmfSequence,
+  InbandDtmfDetector,
+  openMediaPort,
+  RtpPacketView,
+  RtpParseResult,
+  TelephoneEventReceiver,
+  type CodecName,
+  type DetectedDigit,
+  type MediaPort,
+  type PayloadCodec,
+} from '../../media/index.js';
+import { PcmSource, PromptPlayer, type AudioSource } from '../../media/playback/index.js';
+import { CallRecorder } from '../../media/recording/index.js';
+import { negotiateAnswer, type NegotiatedMedia } from '../../sdp/index.js';
+import { wait } from '../interruption.js';
+import type { LegMedia, PlayOutcome, PlaySource, RecordingResult, RecordOptions } from '../leg.js';
+import type { MediaServices } from './media-services.js';
+
+/** The codecs a leg that plays prompts can speak: those with an in-process codec. */
+export const LEG_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722'];
+
+/** Our SSRC before the port's rewriter maps it onto the port's own (one stream, one source). */
+const INTERNAL_SSRC = 0x4449_414c;
+/** A frame whose peak is at or below this counts as silence for `<Record timeout>` (about −34 dBFS). */
+const SILENCE_PEAK = 600;
+/** RFC 4733 digit length and the gap after it (Twilio's sendDigits pace). */
+const DIGIT_MS = 100;
+const DIGIT_GAP_MS = 100;
+/** `w` in `<Play digits>`: half a second (Twilio). */
+const DIGIT_WAIT_MS = 500;
+
+export interface MediaLegIdentity {
+  callSid: string;
+  accountSid: string;
+}
+
+export interface OpenMediaLegOptions {
+  /** The caller's SDP offer. */
+  offerSdp: string;
+  /** The address written in our SDP (c=). */
+  sdpAddress: string;
+  logger: Logger;
+}
+
+export type OpenMediaLegResult = { ok: true; leg: MediaLeg; answerSdp: Buffer } | { ok: false; status: number; reason: string };
+
+/** Negotiates the offer, opens the RTP port and returns the leg with our SDP answer. */
+export async function openMediaLeg(services: MediaServices, options: OpenMediaLegOptions): Promise<OpenMediaLegResult> {
+  const origin = { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone' };
+  // Negotiation is pure: once to learn the codec (the port needs it), once more with the real port.
+  const probe = negotiateAnswer(options.offerSdp, { ...origin, address: options.sdpAddress, port: 9, codecs: LEG_CODECS });
+  if (!probe.ok) return { ok: false, status: probe.status, reason: probe.reason };
+  const { codec } = probe.media;
+  const port = await openMediaPort({
+    allocator: services.allocator,
+    bindAddress: services.bindAddress,
+    clock: services.clock,
+    logger: options.logger,
+    format: { payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels, ptimeMs: 20 },
+    ...(probe.media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: probe.media.telephoneEventPayloadType }),
+    remote: { address: probe.media.remote.address, port: probe.media.remote.port },
+    remoteRtcp: { address: probe.media.remote.rtcpAddress, port: probe.media.remote.rtcpPort },
+    // Armed at the answer: before it the caller has no reason to send anything.
+    rtpTimeoutMs: 0,
+  });
+  const answer = negotiateAnswer(options.offerSdp, { ...origin, address: options.sdpAddress, port: port.local.port, codecs: LEG_CODECS, ptimeMs: 20 });
+  if (!answer.ok) {
+    port.close();
+    return { ok: false, status: answer.status, reason: answer.reason };
+  }
+  const leg = new MediaLeg(services, port, answer.media, options.logger, { ...origin, address: options.sdpAddress, answerSdp: answer.answerSdp });
+  return { ok: true, leg, answerSdp: Buffer.from(answer.answerSdp) };
+}
+
+/** What a re-INVITE's offer gets: our SDP answer, or a refusal status (488). */
+export type MediaReoffer = { sdp: Buffer } | { status: number; reason: string };
+
+interface LocalDescription {
+  sessionId: string;
+  sessionVersion: number;
+  username: string;
+  address: string;
+  answerSdp: string;
+}
+
+export class MediaLeg implements LegMedia {
+  readonly port: MediaPort;
+  negotiated: NegotiatedMedia;
+  /** PCM rate of the leg's audio (8000, 16000 for G.722). */
+  readonly sampleRate: number;
+  /** Who the leg belongs to, for recordings; set by the wiring once the call exists. */
+  identity: MediaLegIdentity | undefined;
+  /** Where problems the application should hear about go (a `<Play>` URL that fails, a synthesis error). */
+  onProblem: (errorCode: number, message: string) => void = () => undefined;
+
+  private readonly services: MediaServices;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly codec: PayloadCodec;
+  private readonly player: PromptPlayer;
+  private readonly unitsPerFrame: number;
+  private readonly payloadBuffer: Uint8Array;
+  private readonly view = new RtpPacketView();
+  private sequenceNumber = Math.floor(Math.random() * 0x10000);
+  private timestamp = Math.floor(Math.random() * 0x1_0000_0000);
+  private lastSentAt: number | undefined;
+  private marker = true;
+  private decodeBuffer = new Int16Array(320);
+  private downsampleBuffer = new Int16Array(160);
+  private readonly downsampler: Downsampler16to8 | undefined;
+  private readonly eventReceiver: TelephoneEventReceiver | undefined;
+  private readonly inband: InbandDtmfDetector | undefined;
+  private readonly digitListeners = new Set<(digit: string) => void>();
+  private readonly audioListeners = new Set<(pcm: Int16Array) => void>();
+  private readonly goneListeners = new Set<() => void>();
+  private readonly closeListeners = new Set<() => void>();
+  private closed = false;
+  private answered = false;
+  private held = false;
+  private readonly local: LocalDescription;
+
+  /**
+   * `local`: our SDP as answered (session id and version, the c= address), for re-INVITE answers; a leg
+   * made from our own offer (an outbound leg) may leave it out and re-INVITEs are then answered from
+   * the port's address.
+   */
+  constructor(services: MediaServices, port: MediaPort, negotiated: NegotiatedMedia, logger: Logger, local?: LocalDescription) {
+    this.services = services;
+    this.local = local === undefined
+      ? { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone', address: port.local.address, answerSdp: '' }
+      : { ...local };
+    this.clock = services.clock;
+    this.logger = logger;
+    this.port = port;
+    this.negotiated = negotiated;
+    this.codec = createPayloadCodec(negotiated.codec.name);
+    this.sampleRate = this.codec.sampleRate;
+    this.unitsPerFrame = Math.round((negotiated.codec.clockRate * 20) / 1000);
+    this.payloadBuffer = new Uint8Array(Math.ceil((this.sampleRate * 20) / 1000 / this.codec.samplesPerByte));
+    this.player = new PromptPlayer({ clock: this.clock, sampleRate: this.sampleRate, logger });
+    this.player.on('frame', this.onFrame);
+    const onDigit = (digit: DetectedDigit): void => this.emitDigit(digit.digit);
+    if (negotiated.telephoneEventPayloadType !== null) {
+      this.eventReceiver = new TelephoneEventReceiver({ onDigit, clockRate: negotiated.codec.clockRate });
+    } else {
+      this.inband = new InbandDtmfDetector({ onDigit });
+      if (this.sampleRate === 16000) this.downsampler = new Downsampler16to8();
+    }
+    port.on('packet', this.onPacket);
+    port.on('dtmf-packet', this.onEventPacket);
+    port.on('timeout', () => {
+      logger.info('no RTP from the caller: treating the caller as gone', { rtpTimeoutMs: services.rtpTimeoutMs });
+      for (const listener of [...this.goneListeners]) this.isolate(listener);
+    });
+  }
+
+  /** Starts the RTP timeout (media.rtpTimeoutSeconds); the wiring calls it once the call is answered. */
+  armRtpTimeout(): void {
+    this.answered = true;
+    if (this.services.rtpTimeoutMs > 0 && !this.held) this.port.setRtpTimeout(this.services.rtpTimeoutMs);
+  }
+
+  /** Whether the caller holds the call (their last offer was sendonly, inactive, or c=0.0.0.0). */
+  get onHold(): boolean {
+    return this.held;
+  }
+
+  /**
+   * A re-INVITE's offer (RFC 3264 §8): hold and resume, a new address. The codec stays (the port's
+   * format is fixed), so an offer without it is refused 488 (§8.3.2 lets the answerer refuse and the
+   * old session then stays). An offerless re-INVITE gets our current description again (§8).
+   * While held (§8.4) the RTP timeout is off: a holding phone sends nothing.
+   */
+  reoffer(offer: Buffer | undefined): MediaReoffer {
+    if (this.closed) return { status: 481, reason: 'Call Does Not Exist' };
+    if (offer === undefined) {
+      return this.local.answerSdp === '' ? { status: 488, reason: 'an offer is required' } : { sdp: Buffer.from(this.local.answerSdp) };
+    }
+    const result = negotiateAnswer(offer.toString('utf8'), {
+      sessionId: this.local.sessionId,
+      sessionVersion: this.local.sessionVersion + 1,
+      username: this.local.username,
+      address: this.local.address,
+      port: this.port.local.port,
+      codecs: [this.negotiated.codec.name],
+      ptimeMs: 20,
+    });
+    if (!result.ok) return { status: result.status, reason: result.reason };
+    if (result.media.codec.payloadType !== this.negotiated.codec.payloadType || result.media.telephoneEventPayloadType !== this.negotiated.telephoneEventPayloadType) {
+      return { status: 488, reason: 'payload types cannot change during the call' };
+    }
+    // §8: the version moves only when the description does, and ours did (direction, perhaps port).
+    this.local.sessionVersion++;
+    this.local.answerSdp = result.answerSdp;
+    const remote = result.media.remote;
+    if (!result.media.remoteHold && (remote.address !== this.negotiated.remote.address || remote.port !== this.negotiated.remote.port)) {
+      this.port.setRemote({ address: remote.address, port: remote.port }, { address: remote.rtcpAddress, port: remote.rtcpPort });
+    }
+    this.negotiated = result.media;
+    const held = result.media.remoteHold || result.media.direction === 'recvonly' || result.media.direction === 'inactive';
+    if (held !== this.held) {
+      this.held = held;
+      this.logger.info(held ? 'the caller holds the call' : 'the caller resumed the call');
+      if (held) this.port.setRtpTimeout(0);
+      else if (this.answered) this.armRtpTimeout();
+    }
+    return { sdp: Buffer.from(result.answerSdp) };
+  }
+
+  /** The caller stopped sending RTP for longer than the timeout. Returns the function that stops listening. */
+  onGone(listener: () => void): () => void {
+    this.goneListeners.add(listener);
+    return () => this.goneListeners.delete(listener);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // --------------------------------------------------------------------------------------- play
+
+  async play(source: PlaySource, signal: AbortSignal): Promise<PlayOutcome> {
+    if (signal.aborted || this.closed) return 'interrupted';
+    switch (source.kind) {
+      case 'say': {
+        const request = {
+          text: source.text,
+          ...(source.voice === undefined ? {} : { voice: source.voice }),
+          ...(source.language === undefined ? {} : { language: source.language }),
+        };
+        let speech;
+        try {
+          speech = await this.services.speech(this.sampleRate).synthesize(request, { signal });
+        } catch (error) {
+          if (signal.aborted) return 'interrupted';
+          this.problem(error, `<Say> could not be synthesised: ${String(error)}`);
+          return 'finished';
+        }
+        return this.playSources([new PcmSource(speech.samples, { sampleRate: this.sampleRate })], signal);
+      }
+      case 'url': {
+        let audio;
+        try {
+          audio = await this.services.loader(this.sampleRate).load(source.url, { signal });
+        } catch (error) {
+          if (signal.aborted) return 'interrupted';
+          this.problem(error, `<Play> ${source.url} could not be played: ${String(error)}`);
+          return 'finished';
+        }
+        return this.playSources([new PcmSource(audio.samples, { sampleRate: this.sampleRate })], signal);
+      }
+      case 'beep':
+        return this.playSources([new PcmSource(beep(this.sampleRate), { sampleRate: this.sampleRate })], signal);
+      case 'digits':
+        if (this.negotiated.telephoneEventPayloadType === null) {
+          const tones = generateDtmfSequence(source.digits.replace(/[^0-9*#a-dw]/gi, ''), { sampleRate: this.sampleRate });
+          return this.playSources([new PcmSource(tones, { sampleRate: this.sampleRate })], signal);
+        }
+        return this.sendDigits(source.digits, this.negotiated.telephoneEventPayloadType, signal);
+    }
+  }
+
+  private async playSources(sources: AudioSource[], signal: AbortSignal): Promise<PlayOutcome> {
+    if (signal.aborted || this.closed) return 'interrupted';
+    this.beginTalkspurt();
+    try {
+      const result = await this.player.play(sources, { signal });
+      return result.outcome === 'finished' && !this.closed ? 'finished' : 'interrupted';
+    } catch (error) {
+      // The player closed under us (the call is ending).
+      if (!this.closed) this.logger.warn('prompt could not play', { error: String(error) });
+      return 'interrupted';
+    }
+  }
+
+  /** RFC 4733 §2.5.1: each digit as an event (start with marker, updates, three end packets). */
+  private async sendDigits(digits: string, payloadType: number, signal: AbortSignal): Promise<PlayOutcome> {
+    this.player.stop();
+    for (const character of digits) {
+      if (signal.aborted || this.closed) return 'interrupted';
+      if (character === 'w' || character === 'W') {
+        if ((await wait(this.clock, DIGIT_WAIT_MS, signal)) !== 'elapsed') return 'interrupted';
+        continue;
+      }
+      let packets;
+      try {
+        this.beginTalkspurt();
+        packets = buildTelephoneEventPackets({ digit: character, timestamp: this.timestamp, clockRate: this.negotiated.codec.clockRate, durationMs: DIGIT_MS });
+      } catch {
+        this.logger.warn('not a DTMF digit; skipped', { digit: character });
+        continue;
+      }
+      let sentAt = 0;
+      for (const packet of packets) {
+        if (packet.sendAtMs > sentAt) {
+          if ((await wait(this.clock, packet.sendAtMs - sentAt, signal)) !== 'elapsed') return 'interrupted';
+          sentAt = packet.sendAtMs;
+        }
+        if (this.closed) return 'interrupted';
+        this.send(payloadType, packet.payload, packet.timestamp, packet.marker);
+      }
+      // The audio clock moves on by the event's length (§2.5.1.2: the event covers those samples).
+      this.timestamp = (this.timestamp + Math.round((DIGIT_MS * this.negotiated.codec.clockRate) / 1000)) >>> 0;
+      if ((await wait(this.clock, DIGIT_GAP_MS, signal)) !== 'elapsed') return 'interrupted';
+    }
+    return 'finished';
+  }
+
+  /** A new talkspurt: the timestamp catches up with the wall time since the last packet; marker set. */
+  private beginTalkspurt(): void {
+    if (this.lastSentAt !== undefined) {
+      const elapsed = Math.round(((this.clock.monotonic() - this.lastSentAt) * this.negotiated.codec.clockRate) / 1000);
+      if (elapsed > this.unitsPerFrame) this.timestamp = (this.timestamp + elapsed - this.unitsPerFrame) >>> 0;
+    }
+    this.marker = true;
+  }
+
+  private readonly onFrame = (frame: Int16Array): void => {
+    const length = this.codec.encode(frame, this.payloadBuffer);
+    this.send(this.negotiated.codec.payloadType, this.payloadBuffer.subarray(0, length), this.timestamp, this.marker);
+    this.marker = false;
+    this.timestamp = (this.timestamp + this.unitsPerFrame) >>> 0;
+  };
+
+  private send(payloadType: number, payload: Uint8Array, timestamp: number, marker: boolean): void {
+    if (this.closed) return;
+    const datagram = buildRtpPacket({ payloadType, sequenceNumber: this.sequenceNumber, timestamp, ssrc: INTERNAL_SSRC, marker }, payload);
+    this.sequenceNumber = (this.sequenceNumber + 1) & 0xffff;
+    this.lastSentAt = this.clock.monotonic();
+    if (this.view.wrap(datagram) !== RtpParseResult.ok) return;
+    this.port.sendRtp(this.view);
+  }
+
+  // ------------------------------------------------------------------------------------- receive
+
+  onDigit(listener: (digit: string) => void): () => void {
+    this.digitListeners.add(listener);
+    return () => this.digitListeners.delete(listener);
+  }
+
+  private emitDigit(digit: string): void {
+    for (const listener of [...this.digitListeners]) this.isolate(() => listener(digit));
+  }
+
+  private readonly onPacket = (packet: RtpPacketView): void => {
+    const payload = packet.payload();
+    const needed = payload.length * this.codec.samplesPerByte;
+    if (needed > this.decodeBuffer.length) this.decodeBuffer = new Int16Array(needed);
+    const samples = this.codec.decode(payload, this.decodeBuffer);
+    const pcm = this.decodeBuffer.subarray(0, samples);
+    this.eventReceiver?.expire(this.clock.monotonic());
+    if (this.inband !== undefined) {
+      if (this.downsampler !== undefined) {
+        if (this.downsampleBuffer.length < samples) this.downsampleBuffer = new Int16Array(samples);
+        const written = this.downsampler.process(pcm, this.downsampleBuffer);
+        this.inband.process(this.downsampleBuffer.subarray(0, written));
+      } else {
+        this.inband.process(pcm);
+      }
+    }
+    for (const listener of this.audioListeners) this.isolate(() => listener(pcm));
+  };
+
+  private readonly onEventPacket = (packet: RtpPacketView): void => {
+    this.eventReceiver?.receive(packet.payload(), packet.timestamp, this.clock.monotonic());
+  };
+
+  // -------------------------------------------------------------------------------------- record
+
+  async record(options: RecordOptions, signal: AbortSignal): Promise<RecordingResult> {
+    const identity = this.identity;
+    if (identity === undefined) throw new Error('the media leg has no call yet');
+    const recordingSid = newSid('RE');
+    const recordingUrl = this.services.recordingUrl(identity.accountSid, recordingSid);
+    const path = this.services.recordingPath(recordingSid);
+    const empty: RecordingResult = { recordingSid, recordingUrl, durationSeconds: 0, endedBy: 'stopped' };
+    const recorder = new CallRecorder({ path, clock: this.clock, sampleRate: this.sampleRate, trimSilence: options.trimSilence, logger: this.logger });
+    try {
+      await mkdir(this.services.recordingsDir, { recursive: true });
+      await this.services.recordings.create({
+        sid: recordingSid,
+        accountSid: identity.accountSid,
+        callSid: identity.callSid,
+        filePath: path,
+        source: 'RecordVerb',
+        track: 'inbound',
+        channels: 1,
+        startTime: this.clock.now(),
+      });
+      await recorder.start();
+    } catch (error) {
+      this.problem(error, `<Record> could not start: ${String(error)}`);
+      await recorder.close().catch(() => undefined);
+      await this.services.recordings.update(recordingSid, { status: 'failed' }).catch(() => undefined);
+      return empty;
+    }
+    const endedBy = await new Promise<'silence' | 'stopped'>((resolve) => {
+      const silenceMs = options.silenceTimeoutSeconds * 1000;
+      let lastVoiceAt = this.clock.monotonic();
+      let timer: ReturnType<Clock['setTimeout']> | undefined;
+      const finish = (why: 'silence' | 'stopped'): void => {
+        this.audioListeners.delete(onAudio);
+        this.closeListeners.delete(onClose);
+        signal.removeEventListener('abort', onClose);
+        this.clock.clearTimeout(timer);
+        resolve(why);
+      };
+      const onAudio = (pcm: Int16Array): void => {
+        recorder.write('caller', pcm);
+        if (peak(pcm) > SILENCE_PEAK) lastVoiceAt = this.clock.monotonic();
+      };
+      const onClose = (): void => finish('stopped');
+      const check = (): void => {
+        const quietFor = this.clock.monotonic() - lastVoiceAt;
+        if (quietFor >= silenceMs) finish('silence');
+        else timer = this.clock.setTimeout(check, silenceMs - quietFor);
+      };
+      if (signal.aborted || this.closed) {
+        resolve('stopped');
+        return;
+      }
+      this.audioListeners.add(onAudio);
+      this.closeListeners.add(onClose);
+      signal.addEventListener('abort', onClose, { once: true });
+      if (silenceMs > 0) timer = this.clock.setTimeout(check, silenceMs);
+    });
+    try {
+      const result = await recorder.close();
+      const durationSeconds = Math.round(result.durationSeconds);
+      await this.services.recordings.update(recordingSid, { status: 'completed', duration: durationSeconds }).catch((error: unknown) =>
+        this.logger.error('recording row not updated', { recordingSid, error: String(error) }));
+      return { recordingSid, recordingUrl, durationSeconds, endedBy };
+    } catch (error) {
+      this.problem(error, `<Record> could not be written: ${String(error)}`);
+      await this.services.recordings.update(recordingSid, { status: 'failed' }).catch(() => undefined);
+      return { ...empty, endedBy };
+    }
+  }
+
+  // -------------------------------------------------------------------------------------- close
+
+  /** Stops playback and recording, closes the port (RTCP BYE); idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of [...this.closeListeners]) this.isolate(listener);
+    this.goneListeners.clear();
+    this.digitListeners.clear();
+    this.player.close();
+    this.port.close();
+  }
+
+  private problem(error: unknown, message: string): void {
+    const code = typeof (error as { code?: unknown } | undefined)?.code === 'number' ? (error as { code: number }).code : 90_000;
+    this.logger.warn(message);
+    this.isolate(() => this.onProblem(code, message));
+  }
+
+  private isolate(listener: () => void): void {
+    try {
+      listener();
+    } catch (error) {
+      this.logger.error('media leg listener failed', { error: String(error) });
+    }
+  }
+}
+
+function peak(pcm: Int16Array): number {
+  let max = 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const value = Math.abs(pcm[i]!);
+    if (value > max) max = value;
+  }
+  return max;
+}
+
+/** `<Record playBeep>`: 500 ms of 1 kHz at about −10 dBFS, faded in and out over 5 ms. */
+function beep(sampleRate: number): Int16Array {
+  const length = Math.round(sampleRate / 2);
+  const fade = Math.round(sampleRate / 200);
+  const samples = new Int16Array(length);
+  for (let i = 0; i < length; i++) {
+    const envelope = Math.min(1, i / fade, (length - 1 - i) / fade);
+    samples[i] = Math.round(10_000 * envelope * Math.sin((2 * Math.PI * 1000 * i) / sampleRate));
+  }
+  return samples;
+}

@@ -1,0 +1,10 @@
+export { executeSay } from './say.js';
+export { executePlay } from './play.js';
+export { executePause } from './pause.js';
+export { executeGather } from './gather.js';
+export { executeHangup } from './hangup.js';
+export { executeRedirect } from './redirect.js';
+export { executeReject } from './reject.js';
+export { executeRecord } from './record.js';
+export { type VerbContext, type VerbExecutor, resolveUrl, actionUrl, maxLoops } from './verb-context.js';
+export type { VerbOutcome, VerbResult, RecordEnd } from './verb-outcome.js';

@@ -1,0 +1,2 @@
+export * from './config.js';
+export { loadConfig } from './load-config.js';

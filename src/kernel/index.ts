@@ -1,0 +1,6 @@
+export { type Clock, type TimerHandle, systemClock } from './clock.js';
+export { ErrorCodes, type ErrorCode, DialtoneError, isDialtoneError } from './errors.js';
+export { newSid, isSid, randomToken, type SidPrefix } from './ids.js';
+export { type Logger, type LogLevel, createJsonLogger, silentLogger } from './logger.js';
+export { TypedEvents, type EventListeners } from './typed-events.js';
+export { formatRfc2822 } from './rfc2822.js';

@@ -1,0 +1,575 @@
+/**
+ * One call leg's media endpoint: an RTP socket and (optionally) its RTCP socket.
+ *
+ * Receiving: every datagram is validated (RFC 3550 §5.1) through one reused RtpPacketView. The first
+ * valid packet carrying a negotiated payload type latches the port to its source (symmetric RTP, RFC
+ * 4961: behind a NAT the SDP address is useless, the source address is the one that works); from
+ * then on packets from anyone else are dropped and counted, and what we send goes back to that
+ * source. Once latched the socket is, by default, connect()ed to the source: the kernel then filters
+ * other senders before they cost us anything, and Node's send skips its address lookup.
+ *
+ * Sending: `sendRtp` rewrites the packet in place onto this port's own outbound stream (SSRC,
+ * sequence, timestamp: see RtpStreamRewriter) and hands it to the socket synchronously.
+ *
+ * Lifecycle:  open ──(first valid packet)──> latched ──(setRemote)──> open …   any ──close()──> closed
+ * `timeout` fires when no valid RTP arrived for `rtpTimeoutMs` (measured on the injected Clock);
+ * RTCP reports go out every ~5 s (RFC 3550 §6.2) and a BYE on close (§6.6).
+ */
+import { getRandomValues } from 'node:crypto';
+import { randomToken, silentLogger, type Clock, type Logger, type TimerHandle } from '../../kernel/index.js';
+import { RtpPacketView, RtpParseResult } from '../rtp/rtp-packet-view.js';
+import { RtpReceiverStats, type RtpReceptionSummary } from '../rtp/rtp-receiver-stats.js';
+import { RtpStreamRewriter } from '../rtp/rtp-stream-rewriter.js';
+import { buildRtcp, ntpMiddle32, ntpTimestamp, parseRtcp, type RtcpPacket, type RtcpReportBlock } from '../rtp/rtcp-packet.js';
+import type { DatagramSocket, RemoteEndpoint } from './datagram-socket.js';
+import { TypedEvents } from '../../kernel/index.js';
+
+/** The codec negotiated for a leg, as the SDP layer describes it. */
+export interface MediaFormat {
+  payloadType: number;
+  /** Encoding name from a=rtpmap (or the static table of RFC 3551): 'PCMU', 'PCMA', … */
+  encodingName: string;
+  clockRate: number;
+  channels?: number;
+  /** Packetisation time in ms (a=ptime; 20 for G.711 unless negotiated otherwise). */
+  ptimeMs: number;
+}
+
+export interface MediaPortOptions {
+  rtp: DatagramSocket;
+  /** The RTCP socket (RTP port + 1); without it the port neither sends nor reads RTCP. */
+  rtcp?: DatagramSocket;
+  clock: Clock;
+  format: MediaFormat;
+  /** Payload type of RFC 4733 telephone-event, when negotiated. */
+  telephoneEventPayloadType?: number;
+  /** Where the peer's SDP said to send RTP; replaced by the latched source once it speaks. */
+  remote?: RemoteEndpoint;
+  /** Where the peer's SDP said to send RTCP (a=rtcp, RFC 3605); default remote port + 1. */
+  remoteRtcp?: RemoteEndpoint;
+  /** Silence after which `timeout` fires (ms); 0 disables. Default 30 000. */
+  rtpTimeoutMs?: number;
+  /** Mean interval between RTCP reports (ms); 0 disables them. Default 5 000 (RFC 3550 §6.2 minimum). */
+  rtcpIntervalMs?: number;
+  /** connect() the RTP socket to the latched source. Default true. */
+  connectOnLatch?: boolean;
+  /** Our SSRC and the first sequence number and timestamp (RFC 3550 §5.1: random by default). */
+  ssrc?: number;
+  initialSequenceNumber?: number;
+  initialTimestamp?: number;
+  /** SDES CNAME (RFC 3550 §6.5.1); a random one (RFC 7022) by default. */
+  cname?: string;
+  logger?: Logger;
+}
+
+export interface MediaPortEvents {
+  /** A valid audio packet from the latched source. The view is reused: read it now, keep nothing. */
+  packet: (packet: RtpPacketView) => void;
+  /** The same for the telephone-event payload type (RFC 4733). */
+  'dtmf-packet': (packet: RtpPacketView) => void;
+  latched: (source: RemoteEndpoint) => void;
+  /** A valid compound RTCP packet from the peer (reports, SDES, BYE). */
+  rtcp: (packets: readonly RtcpPacket[]) => void;
+  /** No valid RTP for the configured time: the call may be ended. */
+  timeout: (silentForMs: number) => void;
+  closed: () => void;
+}
+
+export interface MediaPortCounters {
+  /** Datagrams read from the RTP socket. */
+  rtpReceived: number;
+  /** Valid packets from the latched source with a negotiated payload type, delivered as events. */
+  rtpAccepted: number;
+  /** Dropped: not a valid RTP packet (RFC 3550 §5.1). */
+  rtpMalformed: number;
+  /** Dropped: valid, but from a source other than the latched one. */
+  rtpForeign: number;
+  /** Dropped: valid, but with a payload type that was not negotiated. */
+  rtpUnexpectedPayloadType: number;
+  rtpSent: number;
+  /** Payload octets sent (the SR octet count, RFC 3550 §6.4.1). */
+  octetsSent: number;
+  /** Not sent: no destination known yet (no SDP remote and nothing latched). */
+  rtpUnsent: number;
+  sendErrors: number;
+  socketErrors: number;
+  rtcpReceived: number;
+  rtcpMalformed: number;
+  rtcpForeign: number;
+  rtcpSent: number;
+  timeouts: number;
+  listenerErrors: number;
+}
+
+function newCounters(): MediaPortCounters {
+  return {
+    rtpReceived: 0,
+    rtpAccepted: 0,
+    rtpMalformed: 0,
+    rtpForeign: 0,
+    rtpUnexpectedPayloadType: 0,
+    rtpSent: 0,
+    octetsSent: 0,
+    rtpUnsent: 0,
+    sendErrors: 0,
+    socketErrors: 0,
+    rtcpReceived: 0,
+    rtcpMalformed: 0,
+    rtcpForeign: 0,
+    rtcpSent: 0,
+    timeouts: 0,
+    listenerErrors: 0,
+  };
+}
+
+const DEFAULT_RTP_TIMEOUT_MS = 30_000;
+const DEFAULT_RTCP_INTERVAL_MS = 5_000;
+
+export class MediaPort {
+  readonly format: Readonly<MediaFormat>;
+  readonly telephoneEventPayloadType: number | undefined;
+  readonly ssrc: number;
+  readonly cname: string;
+  private readonly rtp: DatagramSocket;
+  private readonly rtcpSocket: DatagramSocket | undefined;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly events: TypedEvents<MediaPortEvents>;
+  private readonly c: MediaPortCounters = newCounters();
+  private readonly view = new RtpPacketView();
+  private readonly stats: RtpReceiverStats;
+  private readonly outbound: RtpStreamRewriter;
+  private readonly connectOnLatch: boolean;
+  private readonly rtcpIntervalMs: number;
+  /** -1 when telephone-event is not negotiated, so the per-packet comparison never matches. */
+  private readonly dtmfPayloadType: number;
+  private closed = false;
+
+  private remoteAddress = '';
+  private remotePort = 0;
+  private remoteRtcp: RemoteEndpoint | undefined;
+  private explicitRemoteRtcp: RemoteEndpoint | undefined;
+  /** Latched RTP source; port 0 while not latched. */
+  private latchedAddress = '';
+  private latchedPort = 0;
+  private connected = false;
+  private connecting = false;
+  private connectAddress = '';
+  private connectPort = 0;
+  private rtcpLatched: RemoteEndpoint | undefined;
+
+  private remoteSsrc = 0;
+  private hasRemoteSsrc = false;
+  private receivedSenderReport = false;
+  private lastSenderReportMiddle = 0;
+  private lastSenderReportAtMs = 0;
+  private rtcpSentPacketsAtLastReport = 0;
+  /** Round-trip time from the peer's last report about us (RFC 3550 §6.4.1), in ms. */
+  private roundTrip: number | undefined;
+
+  private rtpTimeoutMs: number;
+  private lastRtpAtMs: number;
+  private timedOut = false;
+  private timeoutTimer: TimerHandle | undefined;
+  private rtcpTimer: TimerHandle | undefined;
+
+  constructor(options: MediaPortOptions) {
+    this.rtp = options.rtp;
+    this.rtcpSocket = options.rtcp;
+    this.clock = options.clock;
+    this.format = { ...options.format };
+    this.telephoneEventPayloadType = options.telephoneEventPayloadType;
+    this.dtmfPayloadType = options.telephoneEventPayloadType ?? -1;
+    this.logger = options.logger ?? silentLogger;
+    this.connectOnLatch = options.connectOnLatch ?? true;
+    this.rtcpIntervalMs = options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
+    this.rtpTimeoutMs = options.rtpTimeoutMs ?? DEFAULT_RTP_TIMEOUT_MS;
+    const random = getRandomValues(new Uint32Array(3));
+    this.ssrc = (options.ssrc ?? random[0]!) >>> 0;
+    this.cname = options.cname ?? randomToken(8);
+    this.stats = new RtpReceiverStats(options.format.clockRate);
+    this.outbound = new RtpStreamRewriter({
+      ssrc: this.ssrc,
+      clockRate: options.format.clockRate,
+      samplesPerPacket: Math.round((options.format.ptimeMs * options.format.clockRate) / 1000),
+      initialSequenceNumber: options.initialSequenceNumber ?? random[1]! & 0xffff,
+      initialTimestamp: options.initialTimestamp ?? random[2]!,
+    });
+    this.events = new TypedEvents<MediaPortEvents>((error, event) => {
+      this.c.listenerErrors++;
+      this.logger.error('media port listener failed', { event: String(event), error: String(error) });
+    });
+    this.explicitRemoteRtcp = options.remoteRtcp;
+    if (options.remote !== undefined) this.applyRemote(options.remote);
+
+    this.rtp.onMessage(this.onRtpMessage);
+    this.rtp.onError(this.onSocketError);
+    if (this.rtcpSocket !== undefined) {
+      this.rtcpSocket.onMessage(this.onRtcpMessage);
+      this.rtcpSocket.onError(this.onSocketError);
+    }
+    this.lastRtpAtMs = this.clock.monotonic();
+    if (this.rtpTimeoutMs > 0) this.armTimeout(this.rtpTimeoutMs);
+    this.scheduleRtcp();
+  }
+
+  on<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
+    this.events.on(event, listener);
+  }
+
+  once<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
+    this.events.once(event, listener);
+  }
+
+  off<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
+    this.events.off(event, listener);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Our RTP socket's address (what goes into our SDP). */
+  get local(): RemoteEndpoint {
+    return this.rtp.local();
+  }
+
+  /** The latched source, once the peer has spoken. */
+  get latched(): RemoteEndpoint | undefined {
+    return this.latchedPort === 0 ? undefined : { address: this.latchedAddress, port: this.latchedPort };
+  }
+
+  /** Where RTP goes now: the latched source, else the SDP remote. */
+  get destination(): RemoteEndpoint | undefined {
+    if (this.latchedPort !== 0) return { address: this.latchedAddress, port: this.latchedPort };
+    return this.remotePort === 0 ? undefined : { address: this.remoteAddress, port: this.remotePort };
+  }
+
+  /** Whether the RTP socket is connect()ed to the latched source. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  get roundTripMs(): number | undefined {
+    return this.roundTrip;
+  }
+
+  counters(): MediaPortCounters {
+    return { ...this.c };
+  }
+
+  /** Loss and jitter of what we receive (RFC 3550 A.3, A.8). */
+  reception(): RtpReceptionSummary {
+    return this.stats.summary();
+  }
+
+  /**
+   * A new remote from SDP (a re-INVITE): the latch is released so the next valid packet latches
+   * again, from wherever it comes.
+   */
+  setRemote(remote: RemoteEndpoint, remoteRtcp?: RemoteEndpoint): void {
+    if (this.closed) return;
+    this.explicitRemoteRtcp = remoteRtcp;
+    this.applyRemote(remote);
+    this.unlatch();
+  }
+
+  /** Changes the RTP timeout (e.g. 0 while the peer holds the call, RFC 3264 §8.4) and restarts it. */
+  setRtpTimeout(timeoutMs: number): void {
+    if (this.closed) return;
+    this.clock.clearTimeout(this.timeoutTimer);
+    this.timeoutTimer = undefined;
+    this.rtpTimeoutMs = timeoutMs;
+    this.timedOut = false;
+    this.lastRtpAtMs = this.clock.monotonic();
+    if (timeoutMs > 0) this.armTimeout(timeoutMs);
+  }
+
+  /** Makes the next packet sent start a new source in our outbound stream (see RtpStreamRewriter). */
+  breakOutboundSource(): void {
+    this.outbound.breakSource();
+  }
+
+  /**
+   * Sends one packet to the peer, rewritten in place onto this port's outbound stream. Synchronous;
+   * returns false when there is nowhere to send yet or the socket refused.
+   */
+  sendRtp(packet: RtpPacketView): boolean {
+    if (this.closed) return false;
+    const c = this.c;
+    if (!this.connected && this.latchedPort === 0 && this.remotePort === 0) {
+      c.rtpUnsent++;
+      return false;
+    }
+    const now = packet.arrivalMs >= 0 ? packet.arrivalMs : this.clock.monotonic();
+    this.outbound.rewrite(packet, now, packet.payloadType !== this.dtmfPayloadType);
+    const datagram = packet.datagram();
+    try {
+      if (this.connected) this.rtp.sendConnected(datagram);
+      else if (this.latchedPort !== 0) this.rtp.send(datagram, this.latchedPort, this.latchedAddress);
+      else this.rtp.send(datagram, this.remotePort, this.remoteAddress);
+    } catch {
+      c.sendErrors++;
+      return false;
+    }
+    c.rtpSent++;
+    c.octetsSent += packet.payloadLength;
+    return true;
+  }
+
+  /** Sends our final RTCP BYE (RFC 3550 §6.6), closes both sockets and emits `closed`. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.clock.clearTimeout(this.timeoutTimer);
+    this.clock.clearTimeout(this.rtcpTimer);
+    this.timeoutTimer = undefined;
+    this.rtcpTimer = undefined;
+    this.rtp.close();
+    const rtcp = this.rtcpSocket;
+    if (rtcp !== undefined) {
+      const to = this.rtcpDestination();
+      if (to === undefined) {
+        rtcp.close();
+      } else {
+        // The socket closes once the BYE is handed over: closing at once could cancel the send.
+        try {
+          rtcp.send(this.buildReport(true), to.port, to.address, () => rtcp.close());
+          this.c.rtcpSent++;
+        } catch {
+          rtcp.close();
+        }
+      }
+    }
+    this.events.emit('closed');
+    this.events.removeAll();
+  }
+
+  // ----------------------------------------------------------------------------------------- receive
+
+  private readonly onRtpMessage = (message: Buffer, from: RemoteEndpoint): void => {
+    if (this.closed) return;
+    const c = this.c;
+    c.rtpReceived++;
+    const view = this.view;
+    if (view.wrap(message) !== RtpParseResult.ok) {
+      c.rtpMalformed++;
+      return;
+    }
+    if (this.latchedPort !== 0 && (from.port !== this.latchedPort || from.address !== this.latchedAddress)) {
+      // Symmetric RTP: once latched, nobody else's audio is accepted.
+      c.rtpForeign++;
+      return;
+    }
+    const payloadType = view.payloadType;
+    const isEvent = payloadType === this.dtmfPayloadType;
+    if (!isEvent && payloadType !== this.format.payloadType) {
+      c.rtpUnexpectedPayloadType++;
+      return;
+    }
+    if (this.latchedPort === 0) this.latch(from);
+    // The one clock read per packet: A.8 jitter needs each arrival time; the RTP timeout and the
+    // port that relays this packet reuse it.
+    const now = this.clock.monotonic();
+    view.arrivalMs = now;
+    this.lastRtpAtMs = now;
+    if (this.timedOut) this.recoverFromTimeout();
+    if (!this.hasRemoteSsrc || view.ssrc !== this.remoteSsrc) {
+      // RFC 3550 §8.2: a new SSRC is a new source; its statistics start afresh.
+      this.remoteSsrc = view.ssrc;
+      this.hasRemoteSsrc = true;
+      this.stats.reset();
+    }
+    this.stats.updateSequence(view.sequenceNumber);
+    // A.8 jitter is defined over the media clock; RFC 4733 events keep one timestamp per event.
+    if (!isEvent) this.stats.updateJitter(view.timestamp, now);
+    c.rtpAccepted++;
+    this.events.emit(isEvent ? 'dtmf-packet' : 'packet', view);
+  };
+
+  private latch(from: RemoteEndpoint): void {
+    this.latchedAddress = from.address;
+    this.latchedPort = from.port;
+    if (this.connectOnLatch && !this.connecting && !this.connected) this.startConnect();
+    this.events.emit('latched', { address: from.address, port: from.port });
+  }
+
+  private startConnect(): void {
+    this.connecting = true;
+    this.connectAddress = this.latchedAddress;
+    this.connectPort = this.latchedPort;
+    this.rtp.connect(this.connectPort, this.connectAddress, this.onConnected);
+  }
+
+  private readonly onConnected = (error?: Error): void => {
+    this.connecting = false;
+    if (this.closed) return;
+    if (error !== undefined) {
+      this.c.socketErrors++;
+      this.logger.warn('media port could not connect to latched source', { error: error.message });
+      return;
+    }
+    if (this.latchedPort === this.connectPort && this.latchedAddress === this.connectAddress) {
+      this.connected = true;
+      return;
+    }
+    // The latch moved while connect() was in flight (setRemote, then perhaps a new source): follow it.
+    this.rtp.disconnect();
+    if (this.latchedPort !== 0) this.startConnect();
+  };
+
+  private unlatch(): void {
+    this.latchedPort = 0;
+    this.latchedAddress = '';
+    this.rtcpLatched = undefined;
+    this.hasRemoteSsrc = false;
+    if (this.connected) {
+      this.connected = false;
+      this.rtp.disconnect();
+    }
+  }
+
+  private applyRemote(remote: RemoteEndpoint): void {
+    this.remoteAddress = remote.address;
+    this.remotePort = remote.port;
+    this.remoteRtcp = this.explicitRemoteRtcp ?? { address: remote.address, port: remote.port + 1 };
+  }
+
+  private readonly onSocketError = (error: Error): void => {
+    // RFC 3550 says nothing here; in practice these are ICMP unreachables reported on a connected
+    // socket while the peer is not listening. Counted, never thrown: the RTP timeout decides.
+    this.c.socketErrors++;
+    this.logger.debug('media socket error', { error: error.message });
+  };
+
+  // ---------------------------------------------------------------------------------------- timeout
+
+  private armTimeout(delayMs: number): void {
+    this.timeoutTimer = this.clock.setTimeout(this.onTimeoutCheck, delayMs);
+  }
+
+  /** One timer per timeout period, not one per packet: packets only stamp `lastRtpAtMs`. */
+  private readonly onTimeoutCheck = (): void => {
+    this.timeoutTimer = undefined;
+    if (this.closed || this.rtpTimeoutMs <= 0) return;
+    const silentFor = this.clock.monotonic() - this.lastRtpAtMs;
+    if (silentFor >= this.rtpTimeoutMs) {
+      this.timedOut = true;
+      this.c.timeouts++;
+      this.events.emit('timeout', silentFor);
+    } else {
+      this.armTimeout(this.rtpTimeoutMs - silentFor);
+    }
+  };
+
+  private recoverFromTimeout(): void {
+    this.timedOut = false;
+    if (this.rtpTimeoutMs > 0 && this.timeoutTimer === undefined) this.armTimeout(this.rtpTimeoutMs);
+  }
+
+  // ------------------------------------------------------------------------------------------- RTCP
+
+  private readonly onRtcpMessage = (message: Buffer, from: RemoteEndpoint): void => {
+    if (this.closed) return;
+    const c = this.c;
+    c.rtcpReceived++;
+    const packets = parseRtcp(message);
+    if (packets === undefined) {
+      c.rtcpMalformed++;
+      return;
+    }
+    if (this.rtcpLatched === undefined) {
+      // RTCP latches like RTP, to its first valid source; once RTP is latched, only from that host
+      // (the peer's RTCP comes from the same address, on a port NAT may have changed).
+      if (this.latchedPort !== 0 && from.address !== this.latchedAddress) {
+        c.rtcpForeign++;
+        return;
+      }
+      this.rtcpLatched = { address: from.address, port: from.port };
+    } else if (from.port !== this.rtcpLatched.port || from.address !== this.rtcpLatched.address) {
+      c.rtcpForeign++;
+      return;
+    }
+    const nowMs = this.clock.monotonic();
+    for (const packet of packets) {
+      if (packet.type === 'sr') {
+        // Kept for the LSR/DLSR fields of our next report (RFC 3550 §6.4.1).
+        this.lastSenderReportMiddle = ntpMiddle32(packet.ntpSeconds, packet.ntpFraction);
+        this.lastSenderReportAtMs = nowMs;
+        this.receivedSenderReport = true;
+      }
+      if (packet.type === 'sr' || packet.type === 'rr') this.readReportsAboutUs(packet.reports);
+    }
+    this.events.emit('rtcp', packets);
+  };
+
+  private readReportsAboutUs(reports: readonly RtcpReportBlock[]): void {
+    for (const block of reports) {
+      if (block.ssrc !== this.ssrc || block.lastSenderReport === 0) continue;
+      // RFC 3550 §6.4.1: round trip = A − LSR − DLSR, all in 1/65536 s.
+      const now = ntpTimestamp(this.clock.now());
+      const a = ntpMiddle32(now.seconds, now.fraction);
+      const rtt = (a - block.lastSenderReport - block.delaySinceLastSenderReport) >>> 0;
+      if (rtt < 0x80000000) this.roundTrip = (rtt * 1000) / 65536;
+    }
+  }
+
+  private rtcpDestination(): RemoteEndpoint | undefined {
+    return this.rtcpLatched ?? this.remoteRtcp;
+  }
+
+  private scheduleRtcp(): void {
+    if (this.rtcpSocket === undefined || this.rtcpIntervalMs <= 0) return;
+    // RFC 3550 §6.3.1: randomise over [0.5, 1.5] × interval so that sessions do not synchronise.
+    this.rtcpTimer = this.clock.setTimeout(this.onRtcpTimer, this.rtcpIntervalMs * (0.5 + Math.random()));
+  }
+
+  private readonly onRtcpTimer = (): void => {
+    this.rtcpTimer = undefined;
+    if (this.closed) return;
+    const to = this.rtcpDestination();
+    if (to !== undefined && this.rtcpSocket !== undefined) {
+      try {
+        this.rtcpSocket.send(this.buildReport(false), to.port, to.address);
+        this.c.rtcpSent++;
+      } catch {
+        this.c.sendErrors++;
+      }
+    }
+    this.scheduleRtcp();
+  };
+
+  /** SR when we sent since the last report, else RR (RFC 3550 §6.4); SDES CNAME always (§6.1). */
+  private buildReport(bye: boolean): Buffer {
+    const nowMs = this.clock.monotonic();
+    const reports: RtcpReportBlock[] = [];
+    if (this.hasRemoteSsrc && this.stats.received > 0) {
+      // RFC 3550 §6.4.1: LSR and DLSR are 0 until an SR has been received from the source.
+      const dlsr = this.receivedSenderReport ? Math.round(((nowMs - this.lastSenderReportAtMs) / 1000) * 65536) : 0;
+      reports.push(this.stats.reportBlock(this.remoteSsrc, this.lastSenderReportMiddle, dlsr));
+    }
+    const packets: RtcpPacket[] = [];
+    if (this.c.rtpSent > this.rtcpSentPacketsAtLastReport) {
+      const ntp = ntpTimestamp(this.clock.now());
+      // The RTP timestamp "corresponds to the same time as the NTP timestamp" (§6.4.1): extrapolated
+      // from the last packet sent along the media clock.
+      const elapsedUnits = Math.round(((nowMs - this.outbound.lastSentAtMs) * this.format.clockRate) / 1000);
+      packets.push({
+        type: 'sr',
+        ssrc: this.ssrc,
+        ntpSeconds: ntp.seconds,
+        ntpFraction: ntp.fraction,
+        rtpTimestamp: (this.outbound.lastTimestamp + elapsedUnits) >>> 0,
+        packetCount: this.c.rtpSent >>> 0,
+        octetCount: this.c.octetsSent >>> 0,
+        reports,
+      });
+    } else {
+      packets.push({ type: 'rr', ssrc: this.ssrc, reports });
+    }
+    this.rtcpSentPacketsAtLastReport = this.c.rtpSent;
+    packets.push({ type: 'sdes', chunks: [{ ssrc: this.ssrc, cname: this.cname }] });
+    if (bye) packets.push({ type: 'bye', sources: [this.ssrc] });
+    return buildRtcp(packets);
+  }
+}

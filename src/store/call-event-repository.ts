@@ -1,0 +1,112 @@
+/**
+ * Call events: the status-callback history of each call (initiated, ringing, answered, completed…),
+ * numbered per call from 0 like Twilio's SequenceNumber. Kept apart from the outbox because it is the
+ * record of what happened — it stays when a callback is delivered, abandoned or never asked for — and
+ * because a call live at a crash keeps its events up to then.
+ */
+import type { Selectable } from 'kysely';
+import { DialtoneError, ErrorCodes } from '../kernel/index.js';
+import type { CallEventsTable } from './database-schema.js';
+import { type CallbackMethod, type EnqueueSignal, type OutboxEntry, OutboxRepository } from './outbox-repository.js';
+import { redactParams } from './redact.js';
+import type { RepositoryContext } from './repository-context.js';
+import { isUniqueViolation } from './unique-violation.js';
+
+export interface CallEvent {
+  callSid: string;
+  sequenceNumber: number;
+  /** e.g. initiated, ringing, answered, completed. */
+  name: string;
+  timestamp: number;
+  params: Record<string, string>;
+}
+
+/** Where to send the event as a status callback; its parameters are the event's. */
+export interface EventCallback {
+  accountSid: string;
+  url: string;
+  method: CallbackMethod;
+}
+
+function eventFromRow(row: Selectable<CallEventsTable>): CallEvent {
+  return {
+    callSid: row.call_sid,
+    sequenceNumber: row.sequence_number,
+    name: row.name,
+    timestamp: row.timestamp,
+    params: JSON.parse(row.params) as Record<string, string>,
+  };
+}
+
+export class CallEventRepository {
+  constructor(
+    private readonly context: RepositoryContext,
+    private readonly signal: EnqueueSignal,
+  ) {}
+
+  /**
+   * Records an event and, when `callback` is given, enqueues it as a status callback in the same
+   * transaction: the event and its callback are both kept or both lost, never one without the other.
+   * The caller numbers events (it also puts SequenceNumber in the parameters); a number already used
+   * for the call is refused with storeConflict.
+   */
+  async append(event: CallEvent, callback?: EventCallback): Promise<{ event: CallEvent; outbox?: OutboxEntry }> {
+    return this.context.atomically(async (context) => {
+      const params = redactParams(event.params);
+      try {
+        await context.db
+          .insertInto('call_events')
+          .values({
+            call_sid: event.callSid,
+            sequence_number: event.sequenceNumber,
+            name: event.name,
+            timestamp: event.timestamp,
+            params: JSON.stringify(params),
+          })
+          .execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new DialtoneError(
+            ErrorCodes.storeConflict,
+            `call ${event.callSid} already has event ${event.sequenceNumber}`,
+            { callSid: event.callSid, sequenceNumber: event.sequenceNumber },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+      const stored: CallEvent = { ...event, params };
+      if (callback === undefined) return { event: stored };
+      const outbox = await new OutboxRepository(context, this.signal).enqueue({
+        callSid: event.callSid,
+        sequenceNumber: event.sequenceNumber,
+        accountSid: callback.accountSid,
+        url: callback.url,
+        method: callback.method,
+        params,
+      });
+      return { event: stored, outbox };
+    });
+  }
+
+  /** A call's events in sequence order. */
+  async list(callSid: string): Promise<CallEvent[]> {
+    const rows = await this.context.db
+      .selectFrom('call_events')
+      .selectAll()
+      .where('call_sid', '=', callSid)
+      .orderBy('sequence_number')
+      .execute();
+    return rows.map(eventFromRow);
+  }
+
+  /** The number the next event of this call should carry (0 for a call with none yet). */
+  async nextSequenceNumber(callSid: string): Promise<number> {
+    const row = await this.context.db
+      .selectFrom('call_events')
+      .select((eb) => eb.fn.max('sequence_number').as('last'))
+      .where('call_sid', '=', callSid)
+      .executeTakeFirst();
+    return row?.last === null || row?.last === undefined ? 0 : Number(row.last) + 1;
+  }
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NonInviteServerTransaction } from '../../../../src/sip/transaction/index.js';
+import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
+import { settle } from './fake-transport.js';
+import { harness, recordingServerUser } from './harness.js';
+import { received, request, response } from './messages.js';
+
+function start(protocol: TransportProtocol) {
+  const h = harness();
+  const bye = request({ method: 'BYE', branch: 'z9hG4bKnist1', toTag: 'uas', transport: protocol });
+  const incoming = received(bye, protocol);
+  const transaction = new NonInviteServerTransaction(incoming, h.context);
+  const user = recordingServerUser();
+  transaction.user = user;
+  return { ...h, bye, incoming, transaction, user };
+}
+
+describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
+  for (const protocol of ['udp', 'tcp'] as const) {
+    describe(`over ${protocol.toUpperCase()}`, () => {
+      it('Trying: request retransmissions are discarded; no 100 is sent on its own', () => {
+        const { clock, transport, transaction, incoming } = start(protocol);
+        transaction.receiveRequest(incoming);
+        clock.advance(10_000);
+        assert.deepEqual(transport.summary(), []);
+        assert.equal(transaction.state, 'trying');
+      });
+
+      it('1xx from the TU: → Proceeding; a retransmission gets the last provisional response again', () => {
+        const { transport, transaction, bye, incoming } = start(protocol);
+        transaction.respond(response(bye, 100));
+        assert.equal(transaction.state, 'proceeding');
+        transaction.respond(response(bye, 183));
+        transaction.receiveRequest(incoming);
+        assert.deepEqual(transport.summary(), ['100', '183', '183']);
+      });
+
+      for (const from of ['trying', 'proceeding'] as const) {
+        for (const status of [200, 202, 400, 481, 487, 500, 603]) {
+          it(`${status} in ${from}: → Completed; retransmissions answered with it; later finals discarded; Timer J ${protocol === 'udp' ? '64*T1' : '0'}`, () => {
+            const { clock, transport, transaction, bye, incoming, user } = start(protocol);
+            if (from === 'proceeding') transaction.respond(response(bye, 100));
+            transaction.respond(response(bye, status));
+            const before = from === 'proceeding' ? ['100'] : [];
+            if (protocol === 'tcp') {
+              assert.equal(transaction.state, 'terminated');
+              assert.equal(user.terminated, 1);
+              return;
+            }
+            assert.equal(transaction.state, 'completed');
+            clock.advance(1_000);
+            transaction.receiveRequest(incoming);
+            transaction.respond(response(bye, 500));
+            assert.deepEqual(transport.summary(), [...before, String(status), String(status)]);
+            assert.deepEqual(transport.responseTimes(status), [0, 1000]);
+            clock.advance(30_999);
+            assert.equal(transaction.state, 'completed');
+            clock.advance(1);
+            assert.equal(transaction.state, 'terminated');
+            assert.equal(clock.pending(), 0);
+          });
+        }
+      }
+    });
+  }
+
+  it('a transport error is reported to the TU once and the transaction stays (RFC 6026 §8.8) until Timer J', async () => {
+    const { clock, transport, transaction, bye, incoming, user } = start('udp');
+    transport.failing = true;
+    transaction.respond(response(bye, 200));
+    await settle();
+    transaction.receiveRequest(incoming);
+    await settle();
+    assert.equal(transaction.state, 'completed');
+    assert.equal(user.errors, 1);
+    assert.deepEqual(transport.summary(), ['200', '200'], 'the retransmission is still answered');
+    clock.advance(32_000);
+    assert.equal(transaction.state, 'terminated');
+  });
+
+  it('refuses INVITE and ACK', () => {
+    const h = harness();
+    for (const method of ['INVITE', 'ACK']) {
+      assert.throws(() => new NonInviteServerTransaction(received(request({ method, branch: 'z9hG4bKx' })), h.context), TypeError);
+    }
+  });
+});
