@@ -148,6 +148,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
   // their callbacks in the store.
   // Every live call by SID, for the REST API's updates (inbound, outbound-api and <Dial> children).
   const liveCalls = new LiveCalls();
+  const screening = createCallScreening({ webhook: webhooks, accounts, media, store, clock, logger });
   const dial = createDialWiring({
     children: liveCalls,
     ua,
@@ -158,7 +159,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     regions: config.regions,
     trunks: config.trunks,
     recordingServices: media,
-    screening: createCallScreening({ webhook: webhooks, accounts, media, store, clock, logger }),
+    screening,
     clock,
     logger,
   });
@@ -194,16 +195,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     liveCalls,
     clock,
     logger,
-    otherExecutors: outboundDialExecutors({
-      wiring: dial,
-      store,
-      regions: config.regions,
-      trunks: config.trunks,
-      clock,
-      logger,
-      children: liveCalls,
-      recordingServices: media,
-    }),
+    otherExecutors: outboundDialExecutors(dial),
   });
   const api = createApiServer({ store, accounts, control, publicUrl: media.publicUrl, logger });
   // Stopping in order: the REST API and live calls first (BYE, their final state and status callbacks
@@ -215,6 +207,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
       await control.close();
       await calls.close();
       await dial.idle();
+      await screening.idle();
       await ua.close();
       await sip.close();
       await media.close();

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCallControl, createUaMediaDialer, LiveCalls, mediaDialerOver, outboundDialExecutors, type EngineCallControl, type OutboundCallRequest } from '../../../src/call/adapters/api/index.js';
-import { createDialWiring, MediaServices } from '../../../src/call/adapters/index.js';
+import { createCallScreening, createDialWiring, MediaServices } from '../../../src/call/adapters/index.js';
 import type { AccountConfig, TrunkConfig } from '../../../src/config/index.js';
 import { silentLogger, systemClock, type Logger } from '../../../src/kernel/index.js';
 import type { SpeechSynthesizer } from '../../../src/media/speech/index.js';
@@ -67,7 +67,18 @@ export async function startControlFixture(options: { trunks?: TrunkConfig[]; log
   const liveCalls = new LiveCalls();
   const wiring =
     options.dialer === 'dial-wiring'
-      ? createDialWiring({ ua, store, allocator: media.allocator, bindAddress: '127.0.0.1', publicAddress: '127.0.0.1', regions: [], clock, logger, children: liveCalls })
+      ? createDialWiring({
+          ua,
+          store,
+          allocator: media.allocator,
+          bindAddress: '127.0.0.1',
+          publicAddress: '127.0.0.1',
+          regions: [],
+          clock,
+          logger,
+          children: liveCalls,
+          screening: createCallScreening({ webhook: webhooks, accounts, media, store, clock, logger }),
+        })
       : undefined;
   const control = createCallControl({
     store,
@@ -80,7 +91,7 @@ export async function startControlFixture(options: { trunks?: TrunkConfig[]; log
     clock,
     logger,
     // <Dial> in an outbound-api document, over the same <Dial> wiring.
-    ...(wiring === undefined ? {} : { otherExecutors: outboundDialExecutors({ wiring, store, regions: [], clock, logger, children: liveCalls }) }),
+    ...(wiring === undefined ? {} : { otherExecutors: outboundDialExecutors(wiring) }),
   });
   const app = await WebhookApp.start();
   return {

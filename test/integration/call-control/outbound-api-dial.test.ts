@@ -1,7 +1,8 @@
 /**
  * <Dial><Sip> in the document of an outbound-api call: the answered callee (SIPp A) is bridged with
  * a second party (SIPp B) through the <Dial> adapters; B hangs up, the document runs out, A gets our
- * BYE. The dialled leg is a child call of the outbound-api call.
+ * BYE. The dialled leg is a child call of the outbound-api call. Screening (`<Sip url>`) works on
+ * these calls as on inbound ones.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -46,4 +47,27 @@ test('an outbound-api call whose document dials a second party: bridged, child c
   assert.equal(children.items[0]?.status, 'completed');
   assert.equal(children.items[0]?.to, `sip:second@${second.address}`);
   assert.equal(children.items[0]?.sid, action.params['DialCallSid']);
+});
+
+test('screening on an outbound-api call\'s <Dial>: the screening document runs on the answered second party; its <Hangup/> leaves it unbridged', { timeout: 60_000 }, async (t) => {
+  if (!requireSipp(t)) return;
+  const { app, control } = fixture;
+  const callee = await startSipp({ scenario: scenario('uas-answer-200'), transport: 'u1', calls: 1, timeoutMs: 30_000 });
+  const second = await startSipp({ scenario: scenario('uas-answer-200'), transport: 'u1', calls: 1, timeoutMs: 30_000 });
+  app.on('/screened-voice', `<Response><Dial action="${app.url('/screened-action')}"><Sip url="${app.url('/screen')}">sip:second@${second.address}</Sip></Dial></Response>`);
+  app.on('/screen', '<Response><Hangup/></Response>');
+  app.on('/screened-action', '<Response><Hangup/></Response>');
+  const record = await control.createCall(callRequest({ to: `sip:first@${callee.address}`, url: app.url('/screened-voice') }));
+  const screen = await app.waitFor('/screen');
+  const action = await app.waitFor('/screened-action');
+  // The screening request is the child leg's: its own SID, the 200's Call-ID, the parent named.
+  assert.equal(screen.params['ParentCallSid'], record.sid);
+  assert.equal(screen.params['CallSid'], action.params['DialCallSid']);
+  assert.notEqual(screen.params['CallSid'], record.sid);
+  assert.match(screen.params['SipCallId'] ?? '', /\S/);
+  assert.equal(action.params['CallSid'], record.sid);
+  assert.equal(action.params['DialBridged'], 'false');
+  assert.equal(action.params['DialCallStatus'], 'answered');
+  assertSippPassed(await second.done, 1, 'SIPp B uas-answer-200 (our BYE after the screening hung up)');
+  assertSippPassed(await callee.done, 1, 'SIPp A uas-answer-200 (our BYE after the action hung up)');
 });

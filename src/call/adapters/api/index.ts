@@ -8,5 +8,5 @@ export { callTargetOf, toInvalidCode, type CallTarget, type CallTargetContext, t
 export { LiveCalls, inboundLiveCall, type LiveCallHandle } from './live-calls.js';
 export { OutboundApiCall, type OutboundApiCallDeps, type OutboundApiCallLegs, type OutboundApiCallSettings, type OutboundExecutors } from './outbound-api-call.js';
 export { mediaDialerOver } from './media-dialer-over.js';
-export { outboundDialExecutors, type OutboundDialExecutorsOptions } from './outbound-dial-executors.js';
+export { outboundDialExecutors } from './outbound-dial-executors.js';
 export { createUaMediaDialer, type MediaDialer, type MediaOutboundLeg, type UaMediaDialerOptions } from './ua-media-dialer.js';

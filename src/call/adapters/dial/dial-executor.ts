@@ -2,7 +2,8 @@
  * `<Dial>` as the document runner's `otherExecutors.dial`: runDial (call/dial) over the ports this
  * folder implements — the SipDialer (UserAgent + RTP), DialMedia on the caller's media leg, the
  * DialStore (child call rows and status callbacks) — built once per engine by `createDialWiring`,
- * then per call by `executorsFor(legs)`, which fits InboundCallsOptions.otherExecutors.
+ * then per call: `executorsFor(legs)` for inbound calls (InboundCallsOptions.otherExecutors) and
+ * `executorsForCall(parent, media)` for any other parent call (REST-created calls).
  */
 import type { RegionConfig, TrunkConfig } from '../../../config/index.js';
 import type { Clock, Logger } from '../../../kernel/index.js';
@@ -25,6 +26,7 @@ import type { OtherExecutors } from '../../document-runner.js';
 import type { NotificationSink } from '../../notifications.js';
 import type { VerbContext, VerbExecutor, VerbOutcome } from '../../verbs/index.js';
 import { inboundInvite, type InboundCallLegs } from '../inbound-calls.js';
+import type { MediaLeg } from '../media-leg.js';
 import { StoreNotificationSink } from '../store-sinks.js';
 import { createDialMedia } from './dial-media.js';
 import { createDialRecording, type RecordingServices } from './dial-recording.js';
@@ -119,6 +121,11 @@ export interface DialWiring {
   readonly store: DialStore;
   /** For InboundCallsOptions.otherExecutors: the <Dial> executor of one inbound call. */
   executorsFor(legs: InboundCallLegs): OtherExecutors;
+  /**
+   * The <Dial> executor of any parent call whose answered media is `callerMedia` (a REST-created
+   * call): the same dialer, store, screening, recording and status table as inbound calls get.
+   */
+  executorsForCall(parent: () => DialParent, callerMedia: MediaLeg): OtherExecutors;
   /** Resolves when the child calls' store writes started so far have settled (before closing the store). */
   idle(): Promise<void>;
 }
@@ -139,34 +146,38 @@ export function createDialWiring(options: DialWiringOptions): DialWiring {
   const ownNotifications = options.notifications === undefined ? new StoreNotificationSink(options.store, logger) : undefined;
   const notifications = options.notifications ?? ownNotifications!;
   const trunk = options.trunks?.find((candidate) => candidate.name === 'default') ?? options.trunks?.[0];
+  const executorsForCall = (parent: () => DialParent, callerMedia: MediaLeg): OtherExecutors => {
+    const dial = createDialExecutor({
+      parent,
+      dialer,
+      media: createDialMedia({ caller: callerMedia, clock: options.clock, logger }),
+      callbacks: dialStore,
+      callEvents: dialStore.callEvents,
+      notifications,
+      regions: options.regions,
+      logger,
+      ...(trunk === undefined ? {} : { trunk }),
+      ...(options.recordingServices === undefined
+        ? {}
+        : { recording: createDialRecording({ caller: callerMedia, services: options.recordingServices, clock: options.clock, logger }) }),
+      ...(options.screening === undefined ? {} : { screening: options.screening }),
+      ...(options.children === undefined ? {} : { children: options.children }),
+      ...(options.responseStatusTable === undefined ? {} : { responseStatusTable: options.responseStatusTable }),
+    });
+    return { dial };
+  };
   return {
     dialer,
     store: dialStore,
+    executorsForCall,
     executorsFor(legs: InboundCallLegs): OtherExecutors {
       const invite = inboundInvite(legs.sip.incoming.request, legs.sip.incoming.received.remote.address);
-      const dial = createDialExecutor({
-        parent: () => {
-          // The wiring sets the media leg's identity right after the call is created, before any verb runs.
-          const sid = legs.media.identity?.callSid;
-          if (sid === undefined) throw new Error('the caller\'s call has no SID yet');
-          return { accountSid: legs.account.sid, sid, from: invite.from, to: invite.to };
-        },
-        dialer,
-        media: createDialMedia({ caller: legs.media, clock: options.clock, logger }),
-        callbacks: dialStore,
-        callEvents: dialStore.callEvents,
-        notifications,
-        regions: options.regions,
-        logger,
-        ...(trunk === undefined ? {} : { trunk }),
-        ...(options.recordingServices === undefined
-          ? {}
-          : { recording: createDialRecording({ caller: legs.media, services: options.recordingServices, clock: options.clock, logger }) }),
-        ...(options.screening === undefined ? {} : { screening: options.screening }),
-        ...(options.children === undefined ? {} : { children: options.children }),
-        ...(options.responseStatusTable === undefined ? {} : { responseStatusTable: options.responseStatusTable }),
-      });
-      return { dial };
+      return executorsForCall(() => {
+        // The wiring sets the media leg's identity right after the call is created, before any verb runs.
+        const sid = legs.media.identity?.callSid;
+        if (sid === undefined) throw new Error('the caller\'s call has no SID yet');
+        return { accountSid: legs.account.sid, sid, from: invite.from, to: invite.to };
+      }, legs.media);
     },
     async idle(): Promise<void> {
       await dialStore.idle();
