@@ -4,6 +4,7 @@
  * store are reached through the interfaces declared here, which the wiring implements.
  */
 export { findRoute, routeMatches, type InboundAddress } from './routing.js';
+export { OverloadGuard, type AdmissionDecision, type LagSensor, type OverloadLimits, type OverloadReason } from './overload-guard.js';
 export {
   Call,
   isTerminal,

@@ -4,3 +4,4 @@ export { newSid, isSid, randomToken, type SidPrefix } from './ids.js';
 export { type Logger, type LogLevel, createJsonLogger, silentLogger } from './logger.js';
 export { TypedEvents, type EventListeners } from './typed-events.js';
 export { formatRfc2822 } from './rfc2822.js';
+export { EventLoopLagSensor } from './event-loop-lag.js';

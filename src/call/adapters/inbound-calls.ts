@@ -5,6 +5,8 @@
  * application through startInboundCall. The caller's BYE or CANCEL, or their RTP stopping, reach the
  * leg as a remote hang-up (the one interruption path).
  *
+ * Past capacity (OverloadGuard) a new INVITE gets 503 with Retry-After before any work is done for it.
+ *
  * Owns the live calls: `close()` refuses new ones, ends each live one (480 while ringing; completed
  * and BYE once answered), waits for their applications to stop and for their store writes.
  */
@@ -14,6 +16,7 @@ import type { IncomingCall, SipRequest } from '../../sip/index.js';
 import type { WebhookPort } from '../document-fetcher.js';
 import type { OtherExecutors } from '../document-runner.js';
 import { admitInbound, startInboundCall, type InboundCall, type InboundInvite } from '../inbound-call.js';
+import { OverloadGuard, type LagSensor, type OverloadLimits, type OverloadReason } from '../overload-guard.js';
 import { openMediaLeg, type MediaLeg } from './media-leg.js';
 import type { MediaServices } from './media-services.js';
 import { SipLeg } from './sip-leg.js';
@@ -41,6 +44,10 @@ export interface InboundCallsOptions {
    * `inboundLiveCall(inbound, () => sip.close())`); the function it returns is called when the call is over.
    */
   onCallStarted?: (call: StartedInboundCall) => (() => void) | void;
+  /** Capacity (config `limits`); without it every call is admitted. */
+  limits?: OverloadLimits;
+  /** The event loop's lag, for `limits.maxEventLoopLagMs`. */
+  lag?: LagSensor;
 }
 
 /** A call that started: its engine objects and its legs (for the REST API's live-call registry). */
@@ -70,10 +77,26 @@ export class InboundCalls {
   private readonly starting = new Set<Promise<void>>();
   private closing: Promise<void> | undefined;
   private draining = false;
+  private readonly overload: OverloadGuard | undefined;
+  private refusalsSinceLog = 0;
+  private refusalLoggedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly options: InboundCallsOptions) {
     this.notifications = new StoreNotificationSink(options.store, options.logger);
     this.callEvents = new StoreCallEvents(options.store, options.logger);
+    if (options.limits !== undefined) {
+      this.overload = new OverloadGuard({
+        limits: options.limits,
+        clock: options.clock,
+        activeCalls: () => this.live.size + this.starting.size,
+        ...(options.lag === undefined ? {} : { lag: options.lag }),
+      });
+    }
+  }
+
+  /** New calls refused for capacity so far, by reason. */
+  overloadRefusals(): ReadonlyMap<OverloadReason, number> {
+    return this.overload?.refusals() ?? new Map();
   }
 
   /** Calls running now. */
@@ -88,6 +111,12 @@ export class InboundCalls {
       incoming.reject(this.draining ? 503 : 480);
       return;
     }
+    const decision = this.overload?.admit();
+    if (decision !== undefined && !decision.admitted) {
+      incoming.reject(503, 'Service Unavailable', [{ name: 'Retry-After', value: String(decision.retryAfterSeconds) }]);
+      this.noteRefusal(decision.reason);
+      return;
+    }
     const starting = this.start(incoming).catch((error: unknown) => {
       this.options.logger.error('inbound call failed to start', { callId: incoming.request.callId, error: String(error) });
       // No RTP port left is a capacity problem (503: try elsewhere); anything else is ours (500).
@@ -97,6 +126,16 @@ export class InboundCalls {
     this.starting.add(starting);
     void starting.finally(() => this.starting.delete(starting));
   };
+
+  /** One warning per 10 s at most while refusing: a flood must not become a flood of log lines. */
+  private noteRefusal(reason: OverloadReason): void {
+    this.refusalsSinceLog++;
+    const now = this.options.clock.monotonic();
+    if (now - this.refusalLoggedAt < 10_000) return;
+    this.options.logger.warn('over capacity: new calls refused with 503', { reason, refused: this.refusalsSinceLog, live: this.live.size });
+    this.refusalsSinceLog = 0;
+    this.refusalLoggedAt = now;
+  }
 
   private async start(incoming: IncomingCall): Promise<void> {
     const { logger } = this.options;

@@ -2,4 +2,4 @@ export type { DatagramSocket, DatagramHandler, RemoteEndpoint } from './datagram
 export { NodeDatagramSocket, bindUdpSocket } from './node-datagram-socket.js';
 export { PortAllocator, type PortRange } from './port-allocator.js';
 export { MediaPort, type MediaPortOptions, type MediaPortEvents, type MediaPortCounters, type MediaFormat } from './media-port.js';
-export { openMediaPort, type OpenMediaPortOptions } from './open-media-port.js';
+export { bindRtpPair, openMediaPort, type BoundRtpPair, type OpenMediaPortOptions } from './open-media-port.js';

@@ -20,19 +20,27 @@ function isAddressInUse(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
 }
 
-export async function openMediaPort(options: OpenMediaPortOptions): Promise<MediaPort> {
-  const { allocator, bindAddress, bindAttempts = 16, ...portOptions } = options;
-  const attempts = Math.min(bindAttempts, allocator.capacity);
+/** An RTP socket on an even port of the range and its RTCP socket on the next one, both bound. */
+export interface BoundRtpPair {
+  rtpPort: number;
+  rtp: NodeDatagramSocket;
+  rtcp: NodeDatagramSocket;
+}
+
+/**
+ * Binds a pair from `allocator`, trying up to `attempts` pairs while other processes hold them. The
+ * caller gives the pair back (`allocator.release(rtpPort)`) when it closes the sockets.
+ */
+export async function bindRtpPair(allocator: PortAllocator, bindAddress: string, attempts = 16): Promise<BoundRtpPair> {
+  const tries = Math.min(attempts, allocator.capacity);
   let lastError: unknown;
-  for (let attempt = 0; attempt < attempts; attempt++) {
+  for (let attempt = 0; attempt < tries; attempt++) {
     const rtpPort = allocator.allocate();
     let rtp: NodeDatagramSocket | undefined;
     try {
       rtp = await bindUdpSocket(bindAddress, rtpPort);
       const rtcp = await bindUdpSocket(bindAddress, rtpPort + 1);
-      const port = new MediaPort({ ...portOptions, rtp, rtcp });
-      port.once('closed', () => allocator.release(rtpPort));
-      return port;
+      return { rtpPort, rtp, rtcp };
     } catch (error) {
       rtp?.close();
       // The pair goes back: another process holds it now, and round-robin allocation will not
@@ -44,5 +52,13 @@ export async function openMediaPort(options: OpenMediaPortOptions): Promise<Medi
       lastError = error;
     }
   }
-  throw new DialtoneError(ErrorCodes.mediaPortBindFailed, `no free media port pair after ${attempts} attempts`, { bindAddress, attempts }, { cause: lastError });
+  throw new DialtoneError(ErrorCodes.mediaPortBindFailed, `no free media port pair after ${tries} attempts`, { bindAddress, attempts: tries }, { cause: lastError });
+}
+
+export async function openMediaPort(options: OpenMediaPortOptions): Promise<MediaPort> {
+  const { allocator, bindAddress, bindAttempts = 16, ...portOptions } = options;
+  const { rtpPort, rtp, rtcp } = await bindRtpPair(allocator, bindAddress, bindAttempts);
+  const port = new MediaPort({ ...portOptions, rtp, rtcp });
+  port.once('closed', () => allocator.release(rtpPort));
+  return port;
 }

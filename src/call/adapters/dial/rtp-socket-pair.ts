@@ -8,9 +8,7 @@
  * on it once the answer is read. Whoever takes the sockets owns them; otherwise `release()` closes them.
  */
 import { DialtoneError, ErrorCodes } from '../../../kernel/index.js';
-import { bindUdpSocket, MediaPort, type MediaPortOptions, type NodeDatagramSocket, type PortAllocator } from '../../../media/index.js';
-
-const BIND_ATTEMPTS = 16;
+import { bindRtpPair, MediaPort, type MediaPortOptions, type NodeDatagramSocket, type PortAllocator } from '../../../media/index.js';
 
 export class RtpSocketPair {
   private taken = false;
@@ -23,25 +21,8 @@ export class RtpSocketPair {
   ) {}
 
   static async bind(allocator: PortAllocator, bindAddress: string): Promise<RtpSocketPair> {
-    const attempts = Math.min(BIND_ATTEMPTS, allocator.capacity);
-    let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const rtpPort = allocator.allocate();
-      let rtp: NodeDatagramSocket | undefined;
-      try {
-        rtp = await bindUdpSocket(bindAddress, rtpPort);
-        const rtcp = await bindUdpSocket(bindAddress, rtpPort + 1);
-        return new RtpSocketPair(rtpPort, rtp, rtcp, allocator);
-      } catch (error) {
-        rtp?.close();
-        allocator.release(rtpPort);
-        if ((error as NodeJS.ErrnoException | undefined)?.code !== 'EADDRINUSE') {
-          throw new DialtoneError(ErrorCodes.mediaPortBindFailed, `cannot bind media port ${bindAddress}:${rtpPort}`, { bindAddress, rtpPort }, { cause: error });
-        }
-        lastError = error;
-      }
-    }
-    throw new DialtoneError(ErrorCodes.mediaPortBindFailed, `no free media port pair after ${attempts} attempts`, { bindAddress, attempts }, { cause: lastError });
+    const { rtpPort, rtp, rtcp } = await bindRtpPair(allocator, bindAddress);
+    return new RtpSocketPair(rtpPort, rtp, rtcp, allocator);
   }
 
   /** Builds the leg's MediaPort on the pair; the port then owns the sockets and gives the pair back on close. */
