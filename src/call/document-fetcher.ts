@@ -71,7 +71,7 @@ export class DocumentFetcher {
 
   /** Parses markup given inline (a REST update's Twiml); problems are recorded like a fetched document's. */
   parseInline(text: string): VoiceDocument | undefined {
-    return this.parse(text, undefined, undefined, undefined);
+    return this.parse(text, undefined, undefined, undefined).document;
   }
 
   /** Sends a request whose answer is not run (Record's action after the caller hung up). */
@@ -109,8 +109,8 @@ export class DocumentFetcher {
       this.failure(code, `Content-Type "${outcome.contentType}" is not markup (text/xml, application/xml, text/html)`, target, params, 'error', outcome.body);
       return { ok: false, code };
     }
-    const document = this.parse(outcome.body, target, params, outcome.body);
-    if (document === undefined) return { ok: false, code: ErrorCodes.documentParseFailure };
+    const { document, errorCode } = this.parse(outcome.body, target, params, outcome.body);
+    if (document === undefined) return { ok: false, code: errorCode };
     return { ok: true, document, url: target.url };
   }
 
@@ -119,15 +119,18 @@ export class DocumentFetcher {
     target: DocumentTarget | undefined,
     params: WebhookParameters | undefined,
     body: string | undefined,
-  ): VoiceDocument | undefined {
+  ): { document: VoiceDocument | undefined; errorCode: number } {
     const result = parseDocument(text, { dialect: this.options.dialect, enhancedSip: this.options.enhancedSip });
     for (const problem of result.problems) {
       this.failure(problem.code, `${problem.line}:${problem.column} ${problem.message}`, target, params, problem.severity, body);
     }
-    if (result.document === undefined && !result.problems.some((problem) => problem.severity === 'error')) {
+    // The fallback is told the first error that made the document unusable (e.g. 13250), 12100 when
+    // nothing more specific is known.
+    const firstError = result.problems.find((problem) => problem.severity === 'error');
+    if (result.document === undefined && firstError === undefined) {
       this.failure(ErrorCodes.documentParseFailure, 'the document could not be read', target, params, 'error', body);
     }
-    return result.document;
+    return { document: result.document, errorCode: firstError?.code ?? ErrorCodes.documentParseFailure };
   }
 
   private failure(

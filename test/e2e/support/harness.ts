@@ -330,6 +330,21 @@ export async function eventually<T>(read: () => Promise<T>, accept: (value: T) =
   return value;
 }
 
+/** Bounds a wait: a stuck step fails the test (and its `finally` closes everything) instead of hanging. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Root mean square of samples, a crude loudness. */
 export function rms(samples: readonly number[]): number {
   if (samples.length === 0) return 0;
