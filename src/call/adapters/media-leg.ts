@@ -181,6 +181,11 @@ export class MediaLeg implements LegMedia {
     });
   }
 
+  /** Our SDP answer as last given (the 200's, and a 183's for early media); empty for a leg made from our own offer. */
+  get localSdp(): Buffer {
+    return Buffer.from(this.local.answerSdp);
+  }
+
   /** Starts the RTP timeout (media.rtpTimeoutSeconds); the wiring calls it once the call is answered. */
   armRtpTimeout(): void {
     this.answered = true;

@@ -111,7 +111,8 @@ export interface Bridge {
 export interface DialMedia {
   /**
    * Twilio's <Dial ringTone>: "the ringback tone played to the caller" while the callee rings (a
-   * country code, `undefined` for the engine's default), on the answered caller's leg until `signal`.
+   * country code, `undefined` for the engine's default), on the caller's leg until `signal`; with
+   * answerOnBridge the caller is not answered yet and the wiring sends it as early media (183).
    */
   ringback(caller: Leg, ringTone: string | undefined, signal: AbortSignal): void;
   /** Joins the caller's leg (the Leg the document runs on) with the answered outbound leg. */
@@ -119,8 +120,9 @@ export interface DialMedia {
   /**
    * Optional (issue 6): Twilio's answerOnBridge with a callee that sends early media (183 with SDP):
    * the caller, not answered yet, hears the callee's early media (the wiring answers the caller's
-   * INVITE with 183 and its SDP, and relays the callee's audio one way). Closed before `bridge`, or
-   * when that leg fails or loses. Without it the caller's own phone rings.
+   * INVITE with 183 and its SDP, and relays the callee's audio; the adapter's relay runs both ways,
+   * so whatever the caller sends before its answer reaches the callee too). Closed before `bridge`, or
+   * when that leg fails or loses; it replaces our ringback. Without it the caller hears our ringback.
    */
   earlyMedia?(caller: Leg, callee: OutboundLeg): Promise<Bridge>;
 }

@@ -260,9 +260,9 @@ class DialRun implements AttemptOwner {
     if (placed) {
       // Twilio's <Dial timeout>: how long to let the call ring before assuming there is no answer.
       this.ringTimer = this.context.clock.setTimeout(() => this.mailbox.push({ kind: 'ring-timeout' }), this.dial.timeout * 1000);
-      // An answered caller hears ringing from us while the callee rings (Twilio's ringTone); with
-      // answerOnBridge the caller is not answered yet and hears its own ringing or the early media.
-      if (!this.dial.answerOnBridge && this.ringback === undefined) {
+      // The caller hears ringing from us while the callee rings (Twilio's ringTone): answered, or with
+      // answerOnBridge as early media before its answer, until a callee's own early media replaces it.
+      if (this.ringback === undefined) {
         this.ringback = new AbortController();
         this.context.media.ringback(this.context.leg, this.dial.ringTone, this.ringback.signal);
       }
@@ -486,6 +486,7 @@ class DialRun implements AttemptOwner {
     if (!this.dial.answerOnBridge || !progress.earlyMedia || this.early !== undefined || earlyMedia === undefined || attempt.outbound === undefined) return;
     const early: EarlyMedia = { attempt, bridge: undefined, closed: false };
     this.early = early;
+    this.ringback?.abort();
     let pending: Promise<Bridge>;
     try {
       pending = earlyMedia.call(this.context.media, this.context.leg, attempt.outbound);

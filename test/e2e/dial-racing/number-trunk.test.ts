@@ -27,7 +27,8 @@ test('<Number> goes to the trunk: 401 challenge answered with the trunk’s cred
       voice: (_ports, app) => {
         const voice = new VoiceResponse();
         voice
-          // answerOnBridge: no ringback from us, so what the caller hears is only what crossed the bridge.
+          // answerOnBridge: the caller is answered only with the trunk; our ringback before that peaks at
+          // 4000, so a louder peak is the caller's own tone echoed back across the bridge.
           .dial({ action: '/after', timeout: 20, answerOnBridge: true })
           .number({ statusCallback: app.url('/status/0'), statusCallbackEvent: [...ALL_EVENTS] }, '+1 (555) 010-4477');
         return voice.toString();

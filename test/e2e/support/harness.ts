@@ -216,12 +216,12 @@ export class Caller {
     return new Caller(await UserAgent.start({ transport: { listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }] } }));
   }
 
-  /** INVITE sip:{user}@127.0.0.1:{sipPort}; resolves on the final answer. `onProgress` sees each 1xx (and may cancel). */
+  /** INVITE sip:{user}@127.0.0.1:{sipPort}; resolves on the final answer. `onProgress` sees each 1xx, with its SDP if any (and may cancel). */
   async call(
     sipPort: number,
     user = '+15551230000',
     headers: Array<{ name: string; value: string }> = [],
-    onProgress?: (status: number, cancel: () => void) => void,
+    onProgress?: (status: number, cancel: () => void, sdp: Buffer | undefined) => void,
     codec: CallerCodec = 'PCMU',
   ): Promise<PlacedCall> {
     const port = await openMediaPort({
@@ -258,7 +258,7 @@ export class Caller {
     });
     outgoing.on('progress', (progress) => {
       provisional.push(progress.status);
-      onProgress?.(progress.status, () => outgoing.cancel());
+      onProgress?.(progress.status, () => outgoing.cancel(), progress.remoteSdp);
     });
     const outcome = await outgoing.outcome;
     if (outcome.kind === 'failed') {

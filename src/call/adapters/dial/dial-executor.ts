@@ -124,8 +124,9 @@ export interface DialWiring {
   /**
    * The <Dial> executor of any parent call whose answered media is `callerMedia` (a REST-created
    * call): the same dialer, store, screening, recording and status table as inbound calls get.
+   * `sessionProgress` sends the caller's INVITE a 183 with our SDP (early media before the answer).
    */
-  executorsForCall(parent: () => DialParent, callerMedia: MediaLeg): OtherExecutors;
+  executorsForCall(parent: () => DialParent, callerMedia: MediaLeg, sessionProgress?: () => void): OtherExecutors;
   /** Resolves when the child calls' store writes started so far have settled (before closing the store). */
   idle(): Promise<void>;
 }
@@ -146,11 +147,11 @@ export function createDialWiring(options: DialWiringOptions): DialWiring {
   const ownNotifications = options.notifications === undefined ? new StoreNotificationSink(options.store, logger) : undefined;
   const notifications = options.notifications ?? ownNotifications!;
   const trunk = options.trunks?.find((candidate) => candidate.name === 'default') ?? options.trunks?.[0];
-  const executorsForCall = (parent: () => DialParent, callerMedia: MediaLeg): OtherExecutors => {
+  const executorsForCall = (parent: () => DialParent, callerMedia: MediaLeg, sessionProgress?: () => void): OtherExecutors => {
     const dial = createDialExecutor({
       parent,
       dialer,
-      media: createDialMedia({ caller: callerMedia, clock: options.clock, logger }),
+      media: createDialMedia({ caller: callerMedia, clock: options.clock, logger, ...(sessionProgress === undefined ? {} : { sessionProgress }) }),
       callbacks: dialStore,
       callEvents: dialStore.callEvents,
       notifications,
@@ -172,12 +173,14 @@ export function createDialWiring(options: DialWiringOptions): DialWiring {
     executorsForCall,
     executorsFor(legs: InboundCallLegs): OtherExecutors {
       const invite = inboundInvite(legs.sip.incoming.request, legs.sip.incoming.received.remote.address);
+      // answerOnBridge: early media (our ringback, or the callee's) goes in a 183 with the caller's SDP answer.
+      const sessionProgress = (): void => legs.sip.incoming.progress(183, legs.media.localSdp);
       return executorsForCall(() => {
         // The wiring sets the media leg's identity right after the call is created, before any verb runs.
         const sid = legs.media.identity?.callSid;
         if (sid === undefined) throw new Error('the caller\'s call has no SID yet');
         return { accountSid: legs.account.sid, sid, from: invite.from, to: invite.to };
-      }, legs.media);
+      }, legs.media, sessionProgress);
     },
     async idle(): Promise<void> {
       await dialStore.idle();

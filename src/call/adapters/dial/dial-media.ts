@@ -6,6 +6,10 @@
  *   frames by a PromptPlayer on the Clock, encoded with the caller's negotiated codec and sent on the
  *   caller's port as a source of its own (the port's RtpStreamRewriter keeps the caller's stream
  *   continuous, RFC 3550 §5.1), until the signal aborts.
+ * - early media (answerOnBridge, the caller not answered yet): before the caller hears anything, its
+ *   INVITE gets 183 Session Progress with our SDP answer (RFC 3261 §13.3.1.1; the 200 repeats that
+ *   answer), through `sessionProgress`. Then either our ringback plays, or a callee's own early media
+ *   (its 183 with SDP) is relayed to the caller over a RelayBridge until the answer.
  * - bridge: a RelayBridge between the caller's port and the answered callee's, relaying when the codecs
  *   match and transcoding through the codec module's Transcoder (PCMU ↔ PCMA ↔ G.722) when they do
  *   not; the caller leg's own prompt output is suspended while bridged. `close()` unbridges (the
@@ -39,18 +43,37 @@ export interface DialMediaOptions {
   caller: BridgeableLeg;
   clock: Clock;
   logger?: Logger;
+  /**
+   * Sends 183 Session Progress with our SDP answer on the caller's INVITE, so an unanswered caller
+   * hears what we send (a no-op once the caller is answered). Without it an unanswered caller gets
+   * no early media.
+   */
+  sessionProgress?: () => void;
 }
 
 export function createDialMedia(options: DialMediaOptions): DialMedia {
   const logger = options.logger ?? silentLogger;
+  let inProgress = false;
+  const sessionProgress = (): void => {
+    if (inProgress) return;
+    inProgress = true;
+    options.sessionProgress?.();
+  };
   return {
     ringback(_caller: Leg, ringTone: string | undefined, signal: AbortSignal): void {
+      if (signal.aborted) return;
+      sessionProgress();
       playRingback(options.caller, ringTone, signal, options.clock, logger);
     },
     async bridge(_caller: Leg, callee: OutboundLeg): Promise<Bridge> {
       // <Number sendDigits> goes to the callee before the parties are connected.
       if (isSipOutboundLeg(callee)) await callee.digitsSent();
       return bridgeLegs(options.caller, callee, logger);
+    },
+    async earlyMedia(_caller: Leg, callee: OutboundLeg): Promise<Bridge> {
+      if (options.sessionProgress === undefined) throw new Error('no way to send early media to the caller');
+      sessionProgress();
+      return bridgeLegs(options.caller, callee, logger, 'early media relayed');
     },
   };
 }
@@ -99,8 +122,8 @@ export function playRingback(caller: BridgeableLeg, ringTone: string | undefined
     });
 }
 
-/** Joins the caller's port with the answered callee's; throws when the callee has no media or the codecs cannot meet. */
-export function bridgeLegs(caller: BridgeableLeg, callee: OutboundLeg, logger: Logger): Bridge {
+/** Joins the caller's port with the callee's (answered, or sending early media); throws when the callee has no media or the codecs cannot meet. */
+export function bridgeLegs(caller: BridgeableLeg, callee: OutboundLeg, logger: Logger, what = 'legs bridged'): Bridge {
   if (!isSipOutboundLeg(callee) || callee.mediaPort === undefined || callee.mediaPort.isClosed) {
     throw new Error('the dialled leg has no media to bridge');
   }
@@ -122,7 +145,7 @@ export function bridgeLegs(caller: BridgeableLeg, callee: OutboundLeg, logger: L
     throw error;
   }
   caller.suspendOutput?.();
-  logger.info('legs bridged', { mode: relay.mode, caller: caller.port.format.encodingName, callee: callee.mediaPort.format.encodingName });
+  logger.info(what, { mode: relay.mode, caller: caller.port.format.encodingName, callee: callee.mediaPort.format.encodingName });
   let released = false;
   const release = (): void => {
     if (released) return;

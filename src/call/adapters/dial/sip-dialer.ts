@@ -8,7 +8,9 @@
  * ```
  * - The offer (RFC 3264 §5) names the request's codecs in order (PCMU, PCMA by default) and RFC 4733
  *   telephone-event, on an RTP pair bound before the INVITE; the MediaPort is built on that pair once
- *   the 2xx's answer says which codec (RFC 3264 §6.1) and where to send (parseAnswer).
+ *   an answer says which codec (RFC 3264 §6.1) and where to send (parseAnswer): the first 1xx with
+ *   SDP (183 early media, which DialMedia may relay to the caller) or else the 2xx. Without 100rel the
+ *   2xx repeats that answer; a 2xx that changes the codec is unusable (BYE, 488).
  * - Request-URI from the request's structured URI; when its text carries no `;transport=` (the UDP
  *   default, seed 003: "By default, Twilio sends your SIP INVITE over UDP") the transport is added as
  *   a URI parameter so RFC 3263 does not pick another one.
@@ -271,7 +273,8 @@ class PlacedLeg implements SipOutboundLeg {
     this.outgoing = outgoing;
     outgoing.on('progress', (progress: CallProgress) => {
       if (this.phase !== 'inviting') return;
-      this.events.progress({ status: progress.status, earlyMedia: progress.remoteSdp !== undefined && progress.remoteSdp.length > 0 });
+      const earlyMedia = progress.remoteSdp !== undefined && progress.remoteSdp.length > 0 && this.openEarlyMedia(progress.remoteSdp, offer);
+      this.events.progress({ status: progress.status, earlyMedia });
     });
     outgoing.on('answered', (call: SipCall, response: SipResponse) => this.onAnswered(call, offer, response));
     outgoing.on('failed', (failure: CallFailure) => this.fail(legFailureOf(failure)));
@@ -284,33 +287,34 @@ class PlacedLeg implements SipOutboundLeg {
       return;
     }
     this.call = call;
-    const answer = call.remoteSdp === undefined || call.remoteSdp.length === 0 ? undefined : parseAnswer(call.remoteSdp.toString('utf8'), offer);
-    if (answer === undefined || !answer.ok) {
+    const hasSdp = call.remoteSdp !== undefined && call.remoteSdp.length > 0;
+    // A 2xx without SDP after a 183 with one: the early answer stands (RFC 3264 §6: one answer per offer).
+    const answer = hasSdp ? parseAnswer(call.remoteSdp!.toString('utf8'), offer) : this.media === undefined ? undefined : { ok: true as const, media: this.media };
+    const problem =
+      answer === undefined
+        ? 'the 2xx carried no SDP answer'
+        : !answer.ok
+          ? answer.reason
+          : this.media !== undefined && (answer.media.codec.payloadType !== this.media.codec.payloadType || answer.media.telephoneEventPayloadType !== this.media.telephoneEventPayloadType)
+            ? 'the 2xx changed the payload types of the early answer'
+            : undefined;
+    if (answer === undefined || !answer.ok || problem !== undefined) {
       // A 2xx whose answer we cannot use: the dialog exists, so it is ended (RFC 3261 §15), and the
       // leg counts as not connected (RFC 3264 §6: "not acceptable here").
-      const reason = answer === undefined ? 'the 2xx carried no SDP answer' : answer.reason;
-      this.logger.warn('unusable SDP answer; hanging up', { reason });
+      this.logger.warn('unusable SDP answer; hanging up', { reason: problem });
       void call.bye([{ name: 'Reason', value: 'SIP;cause=488;text="Not Acceptable Here"' }]).catch(() => undefined);
-      this.fail({ cause: 'response', status: 488, reason: `Not Acceptable Here (${reason})`, headers: [] });
+      this.fail({ cause: 'response', status: 488, reason: `Not Acceptable Here (${problem})`, headers: [] });
       return;
     }
     const media = answer.media;
-    const pair = this.pair!;
-    const port = pair.open({
-      clock: this.options.clock,
-      logger: this.logger,
-      format: {
-        payloadType: media.codec.payloadType,
-        encodingName: media.codec.name,
-        clockRate: media.codec.clockRate,
-        channels: media.codec.channels,
-        ptimeMs: media.codec.ptimeMs,
-      },
-      ...(media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: media.telephoneEventPayloadType }),
-      remote: { address: media.remote.address, port: media.remote.port },
-      remoteRtcp: { address: media.remote.rtcpAddress, port: media.remote.rtcpPort },
-      rtpTimeoutMs: this.options.rtpTimeoutMs ?? 0,
-    });
+    let port = this.port;
+    if (port === undefined) {
+      port = this.openPort(media);
+    } else if (media.remote.address !== this.media?.remote.address || media.remote.port !== this.media.remote.port) {
+      port.setRemote({ address: media.remote.address, port: media.remote.port }, { address: media.remote.rtcpAddress, port: media.remote.rtcpPort });
+    }
+    // Armed only now: early media may pause while the callee rings.
+    port.setRtpTimeout(this.options.rtpTimeoutMs ?? 0);
     port.on('timeout', () => {
       this.logger.info('no RTP from the callee: hanging up');
       this.hangup();
@@ -334,9 +338,46 @@ class PlacedLeg implements SipOutboundLeg {
     }
   }
 
+  /**
+   * The first 1xx with SDP (RFC 3261 §13.2.1: early media): the MediaPort is built from that answer so
+   * DialMedia can relay it. False when it is not usable (the 2xx's answer is then awaited).
+   */
+  private openEarlyMedia(sdp: Buffer, offer: string): boolean {
+    if (this.port !== undefined) return true;
+    const answer = parseAnswer(sdp.toString('utf8'), offer);
+    if (!answer.ok) {
+      this.logger.info('early SDP answer not usable; waiting for the 2xx', { reason: answer.reason });
+      return false;
+    }
+    this.port = this.openPort(answer.media);
+    this.media = answer.media;
+    return true;
+  }
+
+  /** The leg's MediaPort on the bound pair; its RTP timeout is armed at the answer. */
+  private openPort(media: NegotiatedMedia): MediaPort {
+    return this.pair!.open({
+      clock: this.options.clock,
+      logger: this.logger,
+      format: {
+        payloadType: media.codec.payloadType,
+        encodingName: media.codec.name,
+        clockRate: media.codec.clockRate,
+        channels: media.codec.channels,
+        ptimeMs: media.codec.ptimeMs,
+      },
+      ...(media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: media.telephoneEventPayloadType }),
+      remote: { address: media.remote.address, port: media.remote.port },
+      remoteRtcp: { address: media.remote.rtcpAddress, port: media.remote.rtcpPort },
+      rtpTimeoutMs: 0,
+    });
+  }
+
   private fail(failure: LegFailure): void {
     if (this.phase === 'done' || this.phase === 'answered') return;
     this.phase = 'done';
+    // An early-media port goes with the leg; otherwise the unused socket pair.
+    this.port?.close();
     this.pair?.release();
     // Never from inside place() or cancel(): a later turn.
     queueMicrotask(() => this.events.failed(failure));

@@ -550,7 +550,7 @@ describe('runDial: ringback and the outbound leg\'s own SID', () => {
     await run.running;
   });
 
-  it('ringback stops when the leg fails; with answerOnBridge there is none (the caller is not answered)', async () => {
+  it('ringback stops when the leg fails; with answerOnBridge too (early media to the caller, who is not answered)', async () => {
     const run = runHarness(dialOf(withAction(), 'twiml'));
     await run.settle();
     run.dialer.leg.fail(486);
@@ -560,7 +560,8 @@ describe('runDial: ringback and the outbound leg\'s own SID', () => {
     await onBridge.settle();
     onBridge.dialer.leg.fail(486);
     await onBridge.running;
-    assert.deepEqual(onBridge.ringbacks, []);
+    assert.deepEqual(onBridge.ringbacks, [{ tone: undefined, stopped: true }]);
+    assert.equal(onBridge.leg.answered, false);
   });
 
   it('a REST cancel of the ringing leg (Calls/{CallSid} Status=canceled) → CANCEL, canceled; the caller goes on', async () => {
