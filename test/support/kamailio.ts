@@ -8,6 +8,8 @@
 //     (sl_send_reply), so a client can prove a TLS handshake and a SIP exchange with Kamailio itself;
 //   - relays every new request whose Request-URI user is a key of `routes` to that next hop ($du),
 //     record-routing INVITEs so that ACK and BYE follow through the proxy (loose_route);
+//   - forks every new request whose Request-URI user is a key of `forks` in parallel to each of its
+//     branch URIs (append_branch, RFC 3261 §16.6), so one INVITE makes several early dialogs;
 //   - answers anything else 404.
 // It logs one `KAM …` line per request and per reply it sees (method, transport, source) to stderr,
 // captured for assertions and failure messages. Kamailio runs in the foreground (-DD) with one worker
@@ -53,6 +55,13 @@ export interface KamailioOptions {
    * Kamailio sets $du to it and relays with t_relay.
    */
   routes?: Record<string, string>;
+  /**
+   * Request-URI user → the Request-URIs of the branches it is forked to in parallel, e.g.
+   * `{ fork: ['sip:fork@127.0.0.1:5070', 'sip:fork@127.0.0.1:5080'] }`: the first replaces $ru, the
+   * others are append_branch()ed, then one t_relay (tm forwards every 2xx and CANCELs the other
+   * branches once one answers).
+   */
+  forks?: Record<string, readonly string[]>;
   /** tm's fr_timer / fr_inv_timer (ms): how long Kamailio waits for a next hop. Defaults 3 000 / 10 000. */
   frTimerMs?: number;
   frInvTimerMs?: number;
@@ -230,12 +239,15 @@ export function renderKamailioConfig(
   if (listens.length === 0) throw new Error('Kamailio needs at least one listener');
   const streams = ports.tcp !== undefined || ports.tls !== undefined;
   const aliases = [...new Set(Object.values(ports))].map((port) => `alias="${h}:${port}"`);
-  const routes = Object.entries(options.routes ?? {}).map(([user, next]) => {
+  const checkedUri = (uri: string): string => {
+    if (!NEXT_HOP.test(uri)) throw new Error(`next hop ${JSON.stringify(uri)} is not a plain SIP URI`);
+    return uri;
+  };
+  const relay = (user: string, destination: string[]): string => {
     if (!ROUTE_USER.test(user)) throw new Error(`route user ${JSON.stringify(user)} is not a plain token`);
-    if (!NEXT_HOP.test(next)) throw new Error(`next hop ${JSON.stringify(next)} is not a plain SIP URI`);
     return [
       `\tif ($rU == "${user}") {`,
-      `\t\t$du = "${next}";`,
+      ...destination,
       '\t\tt_on_failure("RELAY_FAILED");',
       '\t\tif (!t_relay()) {',
       '\t\t\txlog("L_NOTICE", "KAM RELAYERR $rm $ru du=$du\\n");',
@@ -244,6 +256,12 @@ export function renderKamailioConfig(
       '\t\texit;',
       '\t}',
     ].join('\n');
+  };
+  const routes = Object.entries(options.routes ?? {}).map(([user, next]) => relay(user, [`\t\t$du = "${checkedUri(next)}";`]));
+  const forks = Object.entries(options.forks ?? {}).map(([user, branches]) => {
+    const [first, ...others] = branches.map(checkedUri);
+    if (first === undefined) throw new Error(`fork ${JSON.stringify(user)} has no branch`);
+    return relay(user, [`\t\t$ru = "${first}";`, ...others.map((uri) => `\t\tappend_branch("${uri}");`)]);
   });
   const tlsModule = resolved.tlsConfigPath !== undefined
     ? ['loadmodule "tls.so"', `modparam("tls", "config", "${resolved.tlsConfigPath}")`]
@@ -278,6 +296,7 @@ loadmodule "maxfwd.so"
 loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
+loadmodule "corex.so"
 
 modparam("tm", "fr_timer", ${options.frTimerMs ?? 3_000})
 modparam("tm", "fr_inv_timer", ${options.frInvTimerMs ?? 10_000})
@@ -318,7 +337,7 @@ request_route {
 
 	if (is_method("INVITE")) record_route();
 
-${routes.join('\n')}
+${[...routes, ...forks].join('\n')}
 
 	sl_send_reply("404", "No route in test config");
 	exit;

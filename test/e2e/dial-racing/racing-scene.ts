@@ -40,7 +40,7 @@ export interface CalleeSpec {
  * seconds: one `<Sip>` per callee (sip:callee<i>@…), whose every status callback goes to /status/<i>.
  * timeLimit ends the answered call with our BYE; the action is /after.
  */
-export function dialEveryCallee(options: { timeout: number; sequential?: boolean }): SceneOptions['voice'] {
+export function dialEveryCallee(options: { timeout: number; sequential?: boolean }): (ports: readonly number[], app: WebhookApp) => string {
   return (ports, app) => {
     const voice = new twilio.twiml.VoiceResponse();
     const dial = voice.dial({ action: '/after', timeout: options.timeout, timeLimit: 1, ...(options.sequential === true ? { sequential: true } : {}) });
@@ -58,8 +58,8 @@ export interface Scene {
 
 export interface SceneOptions {
   callees: readonly CalleeSpec[];
-  /** The /voice document, given the callees' SIP ports in order. */
-  voice: (ports: readonly number[], app: WebhookApp) => string;
+  /** The /voice document, given the callees' SIP ports in order (async when something must start in front of them first). */
+  voice: (ports: readonly number[], app: WebhookApp) => string | Promise<string>;
   /** Top-level configuration beside the harness's (trunks, accounts), given the callees' ports. */
   config?: (ports: readonly number[]) => Record<string, unknown>;
   /** More of the route (voiceFallbackUrl, …). */
@@ -94,7 +94,7 @@ export async function playScene(t: TestContext, options: SceneOptions, body: (sc
       );
     }
     const ports = callees.map((callee) => callee.port);
-    app.on('/voice', options.voice(ports, app));
+    app.on('/voice', await options.voice(ports, app));
     app.on('/after', HANGUP);
     // A media port range of its own, so parallel test files do not compete for ports.
     const low = 36000 + Math.floor(Math.random() * 400) * 2;

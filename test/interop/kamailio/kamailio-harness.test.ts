@@ -50,6 +50,13 @@ describe('Kamailio harness', { timeout: 60_000 }, () => {
     assert.throws(() => renderKamailioConfig({}, { host: '127.0.0.1', ports: {}, moduleDir: '/mods' }), /at least one listener/);
   });
 
+  it('renders a parallel fork: the first branch as $ru, the others appended, one t_relay', () => {
+    const config = renderKamailioConfig({ forks: { fork: ['sip:fork@127.0.0.1:5070', 'sip:fork@127.0.0.1:5080'] } }, resolved);
+    assert.match(config, /if \(\$rU == "fork"\) \{\n\t\t\$ru = "sip:fork@127\.0\.0\.1:5070";\n\t\tappend_branch\("sip:fork@127\.0\.0\.1:5080"\);\n\t\tt_on_failure\("RELAY_FAILED"\);\n\t\tif \(!t_relay\(\)\)/);
+    assert.throws(() => renderKamailioConfig({ forks: { fork: [] } }, resolved), /no branch/);
+    assert.throws(() => renderKamailioConfig({ forks: { fork: ['sip:x");exit;("'] } }, resolved), /plain SIP URI/);
+  });
+
   it('renders tls.cfg: server and client domains, verification only with a CA', () => {
     const text = renderTlsConfig({ ...tls, verifyClient: true });
     const server = text.slice(text.indexOf('[server:default]'), text.indexOf('[client:default]'));
@@ -113,7 +120,7 @@ describe('Kamailio harness', { timeout: 60_000 }, () => {
     assert.ok(info);
     t.diagnostic(`Kamailio ${info.version}, modules in ${info.moduleDir}, TLS: ${info.tls}`);
     const config = renderKamailioConfig(
-      { tls, routes: { dialtone: 'sip:127.0.0.1:5071;transport=tls' } },
+      { tls, routes: { dialtone: 'sip:127.0.0.1:5071;transport=tls' }, forks: { fork: ['sip:fork@127.0.0.1:5070', 'sip:fork@127.0.0.1:5080'] } },
       { ...resolved, moduleDir: info.moduleDir },
     );
     const check = checkKamailioConfig(config, renderTlsConfig(tls));

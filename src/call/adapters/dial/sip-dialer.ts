@@ -10,7 +10,8 @@
  *   telephone-event, on an RTP pair bound before the INVITE; the MediaPort is built on that pair once
  *   an answer says which codec (RFC 3264 §6.1) and where to send (parseAnswer): the first 1xx with
  *   SDP (183 early media, which DialMedia may relay to the caller) or else the 2xx. Without 100rel the
- *   2xx repeats that answer; a 2xx that changes the codec is unusable (BYE, 488).
+ *   2xx repeats that answer; a 2xx that changes the codec is unusable (BYE, 488). A 2xx from another
+ *   dialog (a forking proxy's other callee) has its own answer: a new MediaPort on the same pair.
  * - Request-URI from the request's structured URI; when its text carries no `;transport=` (the UDP
  *   default, seed 003: "By default, Twilio sends your SIP INVITE over UDP") the transport is added as
  *   a URI parameter so RFC 3263 does not pick another one.
@@ -101,6 +102,8 @@ class PlacedLeg implements SipOutboundLeg {
   private call: SipCall | undefined;
   private port: MediaPort | undefined;
   private media: NegotiatedMedia | undefined;
+  /** The remote tag of the (early) dialog whose 1xx answer `port` was built from. */
+  private earlyDialogTag: string | undefined;
   private digits: Promise<void> = Promise.resolve();
   private readonly logger: Logger;
 
@@ -273,7 +276,7 @@ class PlacedLeg implements SipOutboundLeg {
     this.outgoing = outgoing;
     outgoing.on('progress', (progress: CallProgress) => {
       if (this.phase !== 'inviting') return;
-      const earlyMedia = progress.remoteSdp !== undefined && progress.remoteSdp.length > 0 && this.openEarlyMedia(progress.remoteSdp, offer);
+      const earlyMedia = progress.remoteSdp !== undefined && progress.remoteSdp.length > 0 && this.openEarlyMedia(progress.remoteSdp, offer, progress.dialog?.id.remoteTag);
       this.events.progress({ status: progress.status, earlyMedia });
     });
     outgoing.on('answered', (call: SipCall, response: SipResponse) => this.onAnswered(call, offer, response));
@@ -288,14 +291,17 @@ class PlacedLeg implements SipOutboundLeg {
     }
     this.call = call;
     const hasSdp = call.remoteSdp !== undefined && call.remoteSdp.length > 0;
+    // The early answer binds its own dialog only: behind a forking proxy the 2xx may come from another
+    // callee, in another dialog with its own answer (RFC 3261 §13.2.2.4, RFC 3264 §4).
+    const early = call.dialog.id.remoteTag === this.earlyDialogTag ? this.media : undefined;
     // A 2xx without SDP after a 183 with one: the early answer stands (RFC 3264 §6: one answer per offer).
-    const answer = hasSdp ? parseAnswer(call.remoteSdp!.toString('utf8'), offer) : this.media === undefined ? undefined : { ok: true as const, media: this.media };
+    const answer = hasSdp ? parseAnswer(call.remoteSdp!.toString('utf8'), offer) : early === undefined ? undefined : { ok: true as const, media: early };
     const problem =
       answer === undefined
         ? 'the 2xx carried no SDP answer'
         : !answer.ok
           ? answer.reason
-          : this.media !== undefined && (answer.media.codec.payloadType !== this.media.codec.payloadType || answer.media.telephoneEventPayloadType !== this.media.telephoneEventPayloadType)
+          : early !== undefined && (answer.media.codec.payloadType !== early.codec.payloadType || answer.media.telephoneEventPayloadType !== early.telephoneEventPayloadType)
             ? 'the 2xx changed the payload types of the early answer'
             : undefined;
     if (answer === undefined || !answer.ok || problem !== undefined) {
@@ -307,10 +313,11 @@ class PlacedLeg implements SipOutboundLeg {
       return;
     }
     const media = answer.media;
-    let port = this.port;
+    // Another dialog's early-media port gives way to a port for this answer (its codec, its peer).
+    let port = early === undefined ? undefined : this.port;
     if (port === undefined) {
       port = this.openPort(media);
-    } else if (media.remote.address !== this.media?.remote.address || media.remote.port !== this.media.remote.port) {
+    } else if (media.remote.address !== early?.remote.address || media.remote.port !== early.remote.port) {
       port.setRemote({ address: media.remote.address, port: media.remote.port }, { address: media.remote.rtcpAddress, port: media.remote.rtcpPort });
     }
     // Armed only now: early media may pause while the callee rings.
@@ -342,7 +349,7 @@ class PlacedLeg implements SipOutboundLeg {
    * The first 1xx with SDP (RFC 3261 §13.2.1: early media): the MediaPort is built from that answer so
    * DialMedia can relay it. False when it is not usable (the 2xx's answer is then awaited).
    */
-  private openEarlyMedia(sdp: Buffer, offer: string): boolean {
+  private openEarlyMedia(sdp: Buffer, offer: string, dialogTag: string | undefined): boolean {
     if (this.port !== undefined) return true;
     const answer = parseAnswer(sdp.toString('utf8'), offer);
     if (!answer.ok) {
@@ -351,6 +358,7 @@ class PlacedLeg implements SipOutboundLeg {
     }
     this.port = this.openPort(answer.media);
     this.media = answer.media;
+    this.earlyDialogTag = dialogTag;
     return true;
   }
 
