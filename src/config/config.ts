@@ -55,7 +55,17 @@ export interface RegionConfig {
 export interface DialtoneConfig {
   sip: {
     listen: ListenSpec[];
+    /**
+     * The TLS listener's certificate. `verifyPeer`: ask callers for a client certificate and verify it
+     * against `ca` (mutual TLS). Default false.
+     */
     tls?: { cert: string; key: string; ca?: string; verifyPeer: boolean };
+    /**
+     * Outgoing TLS (`<Sip>` with transport=tls, cXML's default), available with or without `tls`:
+     * `verifyPeer` checks the server's certificate against Node's bundled CAs plus `ca` (a file, for a
+     * private PBX's CA). Default true.
+     */
+    tlsClient: { verifyPeer: boolean; ca?: string };
     publicAddress?: string;
   };
   media: { portRange: [number, number]; rtpTimeoutSeconds: number };
@@ -70,6 +80,8 @@ export interface DialtoneConfig {
   regions: RegionConfig[];
   /** Seconds live calls may go on after Ctrl-C before they are hung up. */
   drainSeconds: number;
+  /** Capacity: past any of these, new INVITEs get 503 with Retry-After (0 turns a limit off). */
+  limits: { maxCalls: number; callsPerSecond: number; maxEventLoopLagMs: number; retryAfterSeconds: number };
 }
 
 export interface ConfigFlags {
@@ -261,6 +273,22 @@ function parseRegions(value: unknown): RegionConfig[] {
   return regions;
 }
 
+/**
+ * sip.tlsClient. Configurations written before it existed keep their meaning: an explicit
+ * sip.tls.verifyPeer and sip.tls.ca, which then set both sides, still set the client's when
+ * sip.tlsClient does not say otherwise.
+ */
+function parseTlsClient(sip: Raw): DialtoneConfig['sip']['tlsClient'] {
+  const raw = sip['tlsClient'] ?? {};
+  if (!isRecord(raw)) throw configError('sip.tlsClient', 'a mapping with verifyPeer and/or ca', raw);
+  const legacy = isRecord(sip['tls']) ? sip['tls'] : {};
+  const legacyVerify = readBoolean(legacy, 'verifyPeer', 'sip.tls.', true);
+  const tlsClient: DialtoneConfig['sip']['tlsClient'] = { verifyPeer: readBoolean(raw, 'verifyPeer', 'sip.tlsClient.', legacyVerify) };
+  const ca = readString(raw, 'ca', 'sip.tlsClient.') ?? readString(legacy, 'ca', 'sip.tls.');
+  if (ca !== undefined) tlsClient.ca = ca;
+  return tlsClient;
+}
+
 /** Builds and checks the configuration from a parsed YAML document, the environment and flags. */
 export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: ConfigFlags): DialtoneConfig {
   const raw = file === undefined || file === null ? {} : file;
@@ -287,6 +315,7 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
     const ca = readString(sip['tls'], 'ca', 'sip.tls.');
     if (ca !== undefined) tls.ca = ca;
   }
+  const tlsClient = parseTlsClient(sip);
   // INTERFACE.md: the TLS listener exists only when a certificate is configured.
   if (tls === undefined) listen = listen.filter((spec) => spec.protocol !== 'tls');
   if (flags.sipPort !== undefined) {
@@ -332,8 +361,10 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
     throw configError('drainSeconds', 'a number of seconds ≥ 0', drainRaw);
   }
 
+  const limits = parseLimits(merged['limits']);
+
   const config: DialtoneConfig = {
-    sip: { listen },
+    sip: { listen, tlsClient },
     media: { portRange, rtpTimeoutSeconds },
     http: { listen: httpListen },
     database,
@@ -343,6 +374,7 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
     trunks: parseTrunks(merged['trunks']),
     regions: parseRegions(merged['regions']),
     drainSeconds,
+    limits,
   };
   if (tls !== undefined) config.sip.tls = tls;
   const publicAddress = readString(sip, 'publicAddress', 'sip.');
@@ -350,6 +382,30 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
   if (publicUrl !== undefined) config.http.publicUrl = publicUrl;
   if (flags.voiceUrl !== undefined) config.voiceUrl = checkHttpUrl(flags.voiceUrl, '--voice-url');
   return config;
+}
+
+/**
+ * `limits`. Defaults: no call-count or rate cap (the RTP port range is the natural one), refusal
+ * once the event loop runs 250 ms late (past that, SIP retransmissions at T1 = 500 ms start to
+ * pile onto the load), and callers asked to retry after 5 s.
+ */
+function parseLimits(raw: unknown): DialtoneConfig['limits'] {
+  if (raw !== undefined && raw !== null && !isRecord(raw)) throw configError('limits', 'a mapping', raw);
+  const section: Raw = isRecord(raw) ? raw : {};
+  const count = (key: string, fallback: number): number => {
+    const value = section[key] ?? fallback;
+    const number = Number(value);
+    if (!Number.isFinite(number) || number < 0) throw configError(`limits.${key}`, 'a number ≥ 0 (0 turns the limit off)', value);
+    return number;
+  };
+  const retryAfterSeconds = count('retryAfterSeconds', 5);
+  if (!Number.isInteger(retryAfterSeconds)) throw configError('limits.retryAfterSeconds', 'whole seconds', retryAfterSeconds);
+  return {
+    maxCalls: count('maxCalls', 0),
+    callsPerSecond: count('callsPerSecond', 0),
+    maxEventLoopLagMs: count('maxEventLoopLagMs', 250),
+    retryAfterSeconds,
+  };
 }
 
 /**
@@ -363,6 +419,7 @@ function applyEnvironment(raw: Raw, env: NodeJS.ProcessEnv): Raw {
     sip: ['listen', 'publicAddress'],
     media: ['portRange', 'rtpTimeoutSeconds'],
     http: ['listen', 'publicUrl'],
+    limits: ['maxCalls', 'callsPerSecond', 'maxEventLoopLagMs', 'retryAfterSeconds'],
   };
   const topLevel = ['database', 'dataDir', 'drainSeconds'];
   const squash = (text: string): string => text.replace(/_/g, '').toLowerCase();

@@ -10,6 +10,7 @@ import {
   connect as tlsConnect,
   createSecureContext,
   createServer as createTlsServer,
+  rootCertificates,
   type ConnectionOptions,
   type SecureContext,
   type TLSSocket,
@@ -35,6 +36,7 @@ import type {
   SendOptions,
   SentRequest,
   SipTransport,
+  TlsClientOptions,
   TransportListener,
   TransportLimits,
   TransportOptions,
@@ -92,6 +94,10 @@ class Transport implements SipTransport {
   private readonly udpThreshold: number;
   private readonly publicAddress: string | undefined;
   private readonly tls: TransportOptions['tls'];
+  /** Options of every outgoing TLS connect, settled once (see clientTlsOptions). */
+  private readonly tlsClient: ConnectionOptions;
+  /** SNI server name of outgoing TLS connects whose send names no host. */
+  private readonly tlsServername: string | undefined;
   private readonly listenOptions: TransportOptions['listen'];
   private readonly sniContexts = new Map<string, SecureContext>();
 
@@ -138,6 +144,8 @@ class Transport implements SipTransport {
           : UNKNOWN_MTU_THRESHOLD;
     this.publicAddress = options.publicAddress;
     this.tls = options.tls;
+    this.tlsClient = clientTlsOptions(options);
+    this.tlsServername = options.tlsClient === undefined ? options.tls?.servername : options.tlsClient.servername;
     this.listenOptions = options.listen;
   }
 
@@ -574,26 +582,19 @@ class Transport implements SipTransport {
   }
 
   private openConnection(destination: Endpoint, key: string, hostname: string | undefined): Promise<StreamConnection> {
-    if (destination.protocol === 'tls' && this.tls === undefined) {
-      return Promise.reject(new DialtoneError(ErrorCodes.sipTransportFailure, 'TLS destination but no tls options'));
-    }
     return new Promise((resolve, reject) => {
       let socket: Socket;
       let readyEvent: 'connect' | 'secureConnect';
       if (destination.protocol === 'tls') {
-        const tls = this.tls!;
-        // SNI (RFC 6066 §3) carries a host name only, never an IP literal.
-        const servername = hostname ?? tls.servername;
-        const connectOptions: ConnectionOptions = {
+        // SNI (RFC 6066 §3) carries a host name only, never an IP literal; the certificate is then
+        // checked against the address.
+        const servername = hostname ?? this.tlsServername;
+        socket = tlsConnect({
+          ...this.tlsClient,
           host: destination.address,
           port: destination.port,
-          cert: tls.cert,
-          key: tls.key,
-          rejectUnauthorized: tls.verifyPeer === true,
-          ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
           ...(servername !== undefined && isIP(servername) === 0 ? { servername } : {}),
-        };
-        socket = tlsConnect(connectOptions);
+        });
         readyEvent = 'secureConnect';
       } else {
         socket = netConnect({ host: destination.address, port: destination.port });
@@ -636,6 +637,32 @@ class Transport implements SipTransport {
       socket.on(readyEvent, onReady);
     });
   }
+}
+
+/**
+ * The TLS client's connect options, but the server name. With `tlsClient`: verification on unless
+ * turned off, against Node's roots plus its extra CAs. Without it but with `tls`: the listener's
+ * certificate, CAs and verifyPeer, as before the client had options of its own. With neither: verify
+ * against Node's roots.
+ */
+function clientTlsOptions(options: TransportOptions): ConnectionOptions {
+  const legacy = options.tls;
+  if (options.tlsClient === undefined && legacy !== undefined) {
+    return {
+      cert: legacy.cert,
+      key: legacy.key,
+      rejectUnauthorized: legacy.verifyPeer === true,
+      ...(legacy.ca !== undefined ? { ca: legacy.ca } : {}),
+    };
+  }
+  const client: TlsClientOptions = options.tlsClient ?? {};
+  const extraCas = client.ca === undefined ? [] : Array.isArray(client.ca) ? client.ca : [client.ca];
+  return {
+    rejectUnauthorized: client.verifyPeer !== false,
+    // Node's `ca` replaces its bundled roots, so a private CA is added to them rather than alone.
+    ...(extraCas.length > 0 ? { ca: [...rootCertificates, ...extraCas] } : {}),
+    ...(client.cert !== undefined && client.key !== undefined ? { cert: client.cert, key: client.key } : {}),
+  };
 }
 
 function isOnlyLineBreaks(data: Buffer): boolean {

@@ -8,6 +8,7 @@ export type {
   SendOptions,
   SentRequest,
   SipTransport,
+  TlsClientOptions,
   TlsOptions,
   TransportLimits,
   TransportListener,

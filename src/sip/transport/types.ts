@@ -114,6 +114,10 @@ export interface TransportLimits {
   maxPendingWriteBytes: number;
 }
 
+/**
+ * Our TLS listener's certificate. Without `TransportOptions.tlsClient` it also sets up the client side
+ * (the certificate presented, `ca` and `verifyPeer` for the server's), as before `tlsClient` existed.
+ */
 export interface TlsOptions {
   /** PEM certificate (chain) presented by our listeners and, when asked, by our client connections. */
   cert: string | Buffer;
@@ -121,8 +125,8 @@ export interface TlsOptions {
   /** Trusted CAs for verifying peers; Node's defaults when absent. */
   ca?: string | Buffer | Array<string | Buffer>;
   /**
-   * Verify the peer's certificate: the server's on our outgoing connections (against `ca` and the SNI
-   * host name or address), and request and verify the client's on incoming ones. Default false.
+   * Request and verify the client's certificate on incoming connections; without `tlsClient`, also
+   * verify the server's on outgoing ones (against `ca` and the SNI host name or address). Default false.
    */
   verifyPeer?: boolean;
   /** Default SNI server name for outgoing connections when a send gives no hostname. */
@@ -132,6 +136,22 @@ export interface TlsOptions {
    * SNI (RFC 6066 §3); `cert`/`key` serve every other name and clients that send none.
    */
   certificates?: Array<{ servername: string; cert: string | Buffer; key: string | Buffer }>;
+}
+
+/** Our outgoing TLS connections (we are the TLS client), independent of any listener. */
+export interface TlsClientOptions {
+  /**
+   * Verify the server's certificate against Node's root certificates plus `ca`, and its name against
+   * the SNI host name or, for an IP literal, the address. Default true.
+   */
+  verifyPeer?: boolean;
+  /** Extra trusted CAs (a private PBX's), added to Node's root certificates. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** A client certificate to present when a server asks for one; none when absent. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default SNI server name when a send gives no hostname. */
+  servername?: string;
 }
 
 export interface ListenOptions {
@@ -144,8 +164,13 @@ export interface ListenOptions {
 
 export interface TransportOptions {
   listen: ListenOptions[];
-  /** Required when any listener or destination uses TLS. */
+  /** Required when any listener uses TLS. */
   tls?: TlsOptions;
+  /**
+   * The TLS client, always available: TLS destinations need no listener certificate. Absent: derived
+   * from `tls` when that is given (its cert, ca and verifyPeer), else the defaults of TlsClientOptions.
+   */
+  tlsClient?: TlsClientOptions;
   /**
    * Host or address written into Via sent-by instead of the bound address: set it behind NAT and for
    * wildcard (0.0.0.0, ::) UDP listeners, whose bound address names no interface. TCP/TLS over a

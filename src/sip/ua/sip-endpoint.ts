@@ -20,6 +20,7 @@ import {
   type SipTransport,
   type TransportListener,
   type TransportOptions,
+  type TransportProtocol,
 } from '../transport/index.js';
 
 /** Handles a request that passed the §8.2 checks; it must answer through `transaction.respond`. */
@@ -107,6 +108,15 @@ export class SipEndpoint implements TransactionLayerUser {
 
   listening(): Endpoint[] {
     return this.transport.listening();
+  }
+
+  /**
+   * The transports requests can go out over (RFC 3263 §4.1, what the client supports): UDP through a
+   * UDP listener's socket; TCP and TLS as a client, with or without a listener of their own.
+   */
+  sendableProtocols(): TransportProtocol[] {
+    const udp = this.listening().some((entry) => entry.protocol === 'udp');
+    return udp ? ['udp', 'tcp', 'tls'] : ['tcp', 'tls'];
   }
 
   /** Registers the handler for a method (replacing the core's default answer). */

@@ -143,18 +143,20 @@ export class UserAgent implements UaCore {
   }
 
   protocols(): TransportProtocol[] {
-    const seen = new Set<TransportProtocol>();
-    for (const listening of this.endpoint.listening()) seen.add(listening.protocol);
-    return [...seen];
+    return this.endpoint.sendableProtocols();
   }
 
   contactFor(protocol: TransportProtocol, user: string | undefined, secure: boolean): NameAddr {
     const listening = this.endpoint.listening();
-    const local = listening.find((entry) => entry.protocol === protocol) ?? listening[0];
+    // A request sent as a client over a transport we do not listen on (TLS without a certificate)
+    // names a listener we do have, and its transport, for the requests that come back.
+    const local = listening.find((entry) => entry.protocol === protocol) ?? listening.find((entry) => entry.protocol !== 'udp') ?? listening[0];
+    const reachable = local?.protocol ?? protocol;
     const host = this.contactHost ?? local?.address ?? '127.0.0.1';
     const params = new Map<string, string | null>();
-    // RFC 3261 §19.1.4: UDP is the default for sip:; anything else is spelled out (sips: implies TLS).
-    if (!secure && protocol !== 'udp') params.set('transport', protocol);
+    // RFC 3261 §19.1.4: UDP is the default for sip:; anything else is spelled out (sips: implies TLS),
+    // and so is UDP for a dialog over another transport (peers keep the dialog's transport otherwise).
+    if (!secure && !(reachable === 'udp' && protocol === 'udp')) params.set('transport', reachable);
     const uri = { scheme: secure ? 'sips' : 'sip', host, params, headers: [] as Array<[string, string]> } as NameAddr['uri'];
     if (local !== undefined) uri.port = local.port;
     if (user !== undefined && user !== '') uri.user = user;

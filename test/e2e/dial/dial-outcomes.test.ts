@@ -23,28 +23,13 @@ import { silentLogger } from '../../../src/kernel/index.js';
 import { startEngine, type Engine } from '../../../src/main.js';
 import { UserAgent, type SipCall } from '../../../src/sip/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp, type RunningSipp, type SippResult, type SippTransport } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, type AppRequest, type PlacedCall } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, within, type AppRequest, type PlacedCall } from '../support/harness.js';
 import { WebhookApp } from '../support/harness.js';
 
 const { VoiceResponse } = twilio.twiml;
 const here = dirname(fileURLToPath(import.meta.url));
 const ownScenario = (name: string): string => join(here, 'scenarios', `${name}.xml`);
 const tlsDir = join(here, '..', '..', 'fixtures', 'tls');
-
-/** Bounds every wait: a stuck step fails the test (and the `finally` closes everything) instead of hanging. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface DialEngine {
   engine: Engine;
@@ -62,9 +47,10 @@ async function startDialEngine(voiceUrl: string, statusCallback: string, options
     {
       sip: {
         listen,
-        // The engine's TLS client uses the same options as its listener: without `sip.tls` it has no
-        // TLS transport at all. verifyPeer defaults to false, so the test CA need not be trusted.
-        ...(options.tls === true ? { tls: { cert: join(tlsDir, 'server.pem'), key: join(tlsDir, 'server.key') } } : {}),
+        // A TLS listener too; the TLS client verifies servers by default, so it trusts the test CA.
+        ...(options.tls === true
+          ? { tls: { cert: join(tlsDir, 'server.pem'), key: join(tlsDir, 'server.key') }, tlsClient: { ca: join(tlsDir, 'ca.pem') } }
+          : {}),
       },
       http: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:8080' },
       media: { portRange: [low, low + 199], ...(options.rtpTimeoutSeconds === undefined ? {} : { rtpTimeoutSeconds: options.rtpTimeoutSeconds }) },

@@ -85,7 +85,50 @@ test('IPv6 listeners are written in brackets', () => {
   assert.deepEqual(config.sip.listen, [{ protocol: 'udp', address: '::1', port: 5060 }]);
 });
 
+test('the TLS client needs no certificate: without any TLS setting it exists and verifies servers', () => {
+  const config = resolveConfig(undefined, {}, {});
+  assert.equal(config.sip.tls, undefined);
+  assert.deepEqual(config.sip.tlsClient, { verifyPeer: true });
+});
+
+test('sip.tlsClient turns verification off, or adds a private CA, independently of the listener', () => {
+  assert.deepEqual(resolveConfig({ sip: { tlsClient: { verifyPeer: false } } }, {}, {}).sip.tlsClient, { verifyPeer: false });
+  assert.deepEqual(resolveConfig({ sip: { tlsClient: { ca: './pbx-ca.pem' } } }, {}, {}).sip.tlsClient, { verifyPeer: true, ca: './pbx-ca.pem' });
+  // YAML written as `verifyPeer: "false"` or through a template reads the same.
+  assert.equal(resolveConfig({ sip: { tlsClient: { verifyPeer: 'false' } } }, {}, {}).sip.tlsClient.verifyPeer, false);
+  // Mutual TLS on the listener says nothing about the servers we dial.
+  const mutual = resolveConfig(
+    { sip: { tls: { cert: './cert.pem', key: './key.pem', ca: './clients-ca.pem', verifyPeer: true }, tlsClient: { verifyPeer: false, ca: './pbx-ca.pem' } } },
+    {},
+    {},
+  );
+  assert.deepEqual(mutual.sip.tls, { cert: './cert.pem', key: './key.pem', ca: './clients-ca.pem', verifyPeer: true });
+  assert.deepEqual(mutual.sip.tlsClient, { verifyPeer: false, ca: './pbx-ca.pem' });
+});
+
+test('a listener certificate alone leaves the client verifying; the listener asks for no client certificate', () => {
+  const config = resolveConfig({ sip: { tls: { cert: './cert.pem', key: './key.pem' } } }, {}, {});
+  assert.equal(config.sip.tls?.verifyPeer, false);
+  assert.deepEqual(config.sip.tlsClient, { verifyPeer: true });
+});
+
+test('sip.tls.verifyPeer and sip.tls.ca written before sip.tlsClient still set the client when it does not say otherwise', () => {
+  const off = resolveConfig({ sip: { tls: { cert: './cert.pem', key: './key.pem', verifyPeer: false } } }, {}, {});
+  assert.deepEqual(off.sip.tlsClient, { verifyPeer: false });
+  const on = resolveConfig({ sip: { tls: { cert: './cert.pem', key: './key.pem', ca: './ca.pem', verifyPeer: true } } }, {}, {});
+  assert.deepEqual(on.sip.tlsClient, { verifyPeer: true, ca: './ca.pem' });
+  const overridden = resolveConfig(
+    { sip: { tls: { cert: './cert.pem', key: './key.pem', ca: './ca.pem', verifyPeer: false }, tlsClient: { verifyPeer: true, ca: './pbx-ca.pem' } } },
+    {},
+    {},
+  );
+  assert.deepEqual(overridden.sip.tlsClient, { verifyPeer: true, ca: './pbx-ca.pem' });
+});
+
 const badValues: Array<[string, unknown, string]> = [
+  ['sip.tlsClient', { sip: { tlsClient: 'off' } }, 'a mapping'],
+  ['sip.tlsClient.verifyPeer', { sip: { tlsClient: { verifyPeer: 'maybe' } } }, 'true or false'],
+  ['sip.tlsClient.ca', { sip: { tlsClient: { ca: '' } } }, 'non-empty string'],
   ['sip.listen[0]', { sip: { listen: ['udp:nowhere'] } }, 'udp|tcp|tls:ADDRESS:PORT'],
   ['media.portRange[1]', { media: { portRange: [20000, 70000] } }, 'port number'],
   ['routes[0].voiceUrl', { routes: [{ voiceUrl: 'ftp://x' }] }, 'http(s) URL'],
