@@ -21,7 +21,7 @@ import {
 import { createApiServer } from './api/index.js';
 import type { OtherExecutors } from './call/index.js';
 import type { AccountConfig, DialtoneConfig, RouteConfig } from './config/index.js';
-import { type Clock, type Logger, systemClock } from './kernel/index.js';
+import { EventLoopLagSensor, type Clock, type Logger, systemClock } from './kernel/index.js';
 import type { SpeechSynthesizer } from './media/speech/index.js';
 import { SipEndpoint, UserAgent, type Endpoint } from './sip/index.js';
 import { CallbackDispatcher, type DeliverCallback, loadOrCreateDefaultAccount, openStore, type Store } from './store/index.js';
@@ -94,12 +94,23 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
           verifyPeer: config.sip.tls.verifyPeer,
           ...(config.sip.tls.ca === undefined ? {} : { ca: await readFile(config.sip.tls.ca) }),
         };
+  // The TLS client needs no listener: a default install dials TLS (cXML's default transport) too,
+  // verifying servers unless told not to, and shows the listener's certificate when one is asked for.
+  const tlsClient = {
+    verifyPeer: config.sip.tlsClient.verifyPeer,
+    ...(config.sip.tlsClient.ca === undefined ? {} : { ca: await readFile(config.sip.tlsClient.ca) }),
+    ...(tls === undefined ? {} : { cert: tls.cert, key: tls.key }),
+  };
   // The store first: calls that were live when a previous process died are closed as failed, and
   // the callbacks it had accepted go out before new work starts.
   await mkdir(config.dataDir, { recursive: true });
   const store = await openStore(config.database, { clock, logger });
   const recovered = await store.calls.markLiveCallsFailed('the engine restarted while the call was live');
-  if (recovered.length > 0) logger.warn('calls live at the last stop recorded as failed', { count: recovered.length });
+  // Their final status callbacks (CallStatus=failed) were queued in the same transaction; the dispatcher sends them.
+  if (recovered.length > 0) {
+    const finalCallbacks = recovered.filter((failed) => failed.finalCallbackSequenceNumber !== undefined).length;
+    logger.warn('calls live at the last stop recorded as failed', { count: recovered.length, finalCallbacks });
+  }
   const webhooks = createWebhookClient({ clock });
   const dispatcher = new CallbackDispatcher({
     store,
@@ -115,6 +126,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
       transport: {
         listen: config.sip.listen,
         ...(tls === undefined ? {} : { tls }),
+        tlsClient,
         ...(config.sip.publicAddress === undefined ? {} : { publicAddress: config.sip.publicAddress }),
       },
       clock,
@@ -163,6 +175,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     clock,
     logger,
   });
+  const lag = new EventLoopLagSensor();
   const calls = new InboundCalls({
     routes,
     accounts,
@@ -172,6 +185,8 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     sdpAddress: reachableHost,
     clock,
     logger,
+    limits: config.limits,
+    lag,
     otherExecutors: options.otherExecutors === undefined ? dial.executorsFor : withUa(options.otherExecutors, ua),
     onCallStarted: (started) => {
       const forgetLive = liveCalls.register(started.inbound.call.sid, inboundLiveCall(started.inbound, () => started.sip.close()));
@@ -214,6 +229,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
       await dispatcher.close();
       webhooks.close();
       await store.close();
+      lag.close();
     })();
     return closing;
   };

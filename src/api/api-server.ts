@@ -132,6 +132,24 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
     void reply.code(404).send(error.toBody());
   });
 
+  // Stopping. Node's server.close() reaps only idle keep-alive connections: one whose response is still
+  // going out when close() starts (a handler awaiting the engine, a WAV still streaming from disk after
+  // the client has every byte) would stay open for the keep-alive timeout (72 s) and hold close() — and
+  // the engine's stop — with it. So responses sent while closing say `Connection: close`, and a
+  // connection whose response finishes while closing is ended.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('onResponse', async (request) => {
+    if (closing) request.raw.socket.destroySoon();
+  });
+
   // Requests are logged by route pattern, method, account and status: never bodies or query strings,
   // which may carry SipAuthPassword.
   app.addHook('onResponse', async (request, reply) => {

@@ -1,8 +1,8 @@
 /**
- * How late the event loop has been running lately: the 90th percentile of its delay over the last
- * completed window (half a second by default), from Node's own sampler. A window, not the maximum,
- * so that one long GC pause does not read as overload; the 90th percentile, so that a loop that is
- * late most of the time does.
+ * How late the event loop has been running lately: the 90th percentile of its delay in each window
+ * (half a second by default), from Node's own sampler, and the lesser of the last two windows. A
+ * percentile, not the maximum, so that one long GC pause or a module load does not read as
+ * overload; two windows, so that only lag sustained for a second does.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
@@ -10,12 +10,14 @@ export class EventLoopLagSensor {
   private readonly histogram: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
   private lastWindowMs = 0;
+  private previousWindowMs = 0;
 
   constructor(windowMs = 500) {
     this.histogram = monitorEventLoopDelay({ resolution: 10 });
     this.histogram.enable();
     this.timer = setInterval(() => {
       // The histogram counts the sampling resolution itself as delay; only the excess is lag.
+      this.previousWindowMs = this.lastWindowMs;
       this.lastWindowMs = Math.max(0, this.histogram.percentile(90) / 1e6 - 10);
       this.histogram.reset();
     }, windowMs);
@@ -23,7 +25,7 @@ export class EventLoopLagSensor {
   }
 
   lagMs(): number {
-    return this.lastWindowMs;
+    return Math.min(this.lastWindowMs, this.previousWindowMs);
   }
 
   close(): void {

@@ -4,11 +4,13 @@
  * overwrite "completed", and a call that ended stays ended.
  */
 import type { Selectable } from 'kysely';
-import { DialtoneError, ErrorCodes, newSid } from '../kernel/index.js';
+import { DialtoneError, ErrorCodes, formatRfc2822, newSid } from '../kernel/index.js';
+import { CallEventRepository } from './call-event-repository.js';
 import type { CallsTable } from './database-schema.js';
 import { type Page, type PageRequest, type TimeRange, fetchPage, whereTimeRange } from './fetch-page.js';
 import { NotificationRepository } from './notification-repository.js';
-import { redactOptional, redactText } from './redact.js';
+import type { CallbackMethod, EnqueueSignal } from './outbox-repository.js';
+import { redactOptional, redactParams, redactText } from './redact.js';
 import type { RepositoryContext } from './repository-context.js';
 import { isUniqueViolation } from './unique-violation.js';
 
@@ -41,6 +43,11 @@ const statusRank: Record<CallStatus, number> = {
   canceled: 4,
 };
 
+/** The statuses a call may move to `status` from: any of lower rank, and `status` itself. */
+function statusesMovingTo(status: CallStatus): CallStatus[] {
+  return (Object.keys(statusRank) as CallStatus[]).filter((from) => from === status || statusRank[from] < statusRank[status]);
+}
+
 export const liveCallStatuses: readonly CallStatus[] = ['queued', 'initiated', 'ringing', 'in-progress'];
 
 export function isTerminalCallStatus(status: CallStatus): boolean {
@@ -72,6 +79,19 @@ export interface CallRecord {
   dateUpdated: number;
 }
 
+/**
+ * The status callback a call's end is reported to (the application asked for the `completed` event),
+ * kept on the row so that crash recovery can still send it. `params` are those fixed for the call
+ * (CallSid, AccountSid, From, To, Direction, ApiVersion, SipCallId…); at recovery CallStatus,
+ * CallDuration, Timestamp, CallbackSource and SequenceNumber are set, and `Duration` (minutes) when
+ * `params` has it.
+ */
+export interface FinalCallback {
+  url: string;
+  method: CallbackMethod;
+  params: Record<string, string>;
+}
+
 export interface NewCall {
   /** Generated (CA + 32 hex) when absent. */
   sid?: string;
@@ -93,6 +113,7 @@ export interface NewCall {
   callerName?: string | null;
   /** Default `2010-04-01`. */
   apiVersion?: string;
+  finalCallback?: FinalCallback | null;
 }
 
 export type CallPatch = Partial<
@@ -108,7 +129,7 @@ export type CallPatch = Partial<
     | 'answeredBy'
     | 'callerName'
   >
->;
+> & { finalCallback?: FinalCallback | null };
 
 export interface CallFilter {
   accountSid?: string;
@@ -125,6 +146,13 @@ export interface FailedCall {
   /** Status at the crash. */
   previousStatus: CallStatus;
   notificationSid: string;
+  /** The SequenceNumber of the final callback queued for it (CallStatus=failed); absent when none was asked for. */
+  finalCallbackSequenceNumber?: number;
+}
+
+function finalCallbackColumn(callback: FinalCallback | null | undefined): string | null {
+  // Parameters are stored as the outbox would keep them: a SIP header's password never lands on disk.
+  return callback === undefined || callback === null ? null : JSON.stringify({ ...callback, params: redactParams(callback.params) });
 }
 
 export function callRecordFromRow(row: Selectable<CallsTable>): CallRecord {
@@ -153,7 +181,11 @@ export function callRecordFromRow(row: Selectable<CallsTable>): CallRecord {
 }
 
 export class CallRepository {
-  constructor(private readonly context: RepositoryContext) {}
+  constructor(
+    private readonly context: RepositoryContext,
+    /** Wakes the callback dispatcher when recovery queues a final callback. */
+    private readonly signal: EnqueueSignal,
+  ) {}
 
   async create(input: NewCall): Promise<CallRecord> {
     const now = this.context.clock.now();
@@ -181,6 +213,7 @@ export class CallRepository {
       uri: `/${apiVersion}/Accounts/${input.accountSid}/Calls/${sid}.json`,
       date_created: now,
       date_updated: now,
+      final_callback: finalCallbackColumn(input.finalCallback),
     };
     try {
       await this.context.db.insertInto('calls').values(row).execute();
@@ -201,31 +234,35 @@ export class CallRepository {
   /**
    * Applies `patch`; undefined when there is no such call. A status change that would go backwards,
    * or leave a finished call, throws callStatusTransitionInvalid and changes nothing.
+   *
+   * One statement, the forward-only rule in its WHERE: a single statement is atomic by itself, so it
+   * needs no transaction of its own and travels in a batch with other writers' statements (SQLite:
+   * sqlite-worker/group-commit.ts), where a read-then-write transaction would hold the batch for two
+   * round trips. Only when it changed nothing is the row read, to tell the two refusals apart.
    */
   async update(sid: string, patch: CallPatch): Promise<CallRecord | undefined> {
-    return this.context.atomically(async (context) => {
-      const current = await context.db.selectFrom('calls').selectAll().where('sid', '=', sid).executeTakeFirst();
-      if (current === undefined) return undefined;
-      const from = current.status as CallStatus;
-      if (patch.status !== undefined && patch.status !== from && statusRank[patch.status] <= statusRank[from]) {
-        throw new DialtoneError(ErrorCodes.callStatusTransitionInvalid, `call ${sid} cannot go from ${from} to ${patch.status}`, {
-          sid,
-          from,
-          to: patch.status,
-        });
-      }
-      const changes: Partial<Selectable<CallsTable>> = { date_updated: context.clock.now() };
-      if (patch.status !== undefined) changes.status = patch.status;
-      if (patch.startTime !== undefined) changes.start_time = patch.startTime;
-      if (patch.answerTime !== undefined) changes.answer_time = patch.answerTime;
-      if (patch.endTime !== undefined) changes.end_time = patch.endTime;
-      if (patch.duration !== undefined) changes.duration = patch.duration;
-      if (patch.sipCallId !== undefined) changes.sip_call_id = patch.sipCallId;
-      if (patch.sipResponseCode !== undefined) changes.sip_response_code = patch.sipResponseCode;
-      if (patch.answeredBy !== undefined) changes.answered_by = patch.answeredBy;
-      if (patch.callerName !== undefined) changes.caller_name = patch.callerName;
-      await context.db.updateTable('calls').set(changes).where('sid', '=', sid).execute();
-      return callRecordFromRow({ ...current, ...changes });
+    const changes: Partial<Selectable<CallsTable>> = { date_updated: this.context.clock.now() };
+    if (patch.status !== undefined) changes.status = patch.status;
+    if (patch.startTime !== undefined) changes.start_time = patch.startTime;
+    if (patch.answerTime !== undefined) changes.answer_time = patch.answerTime;
+    if (patch.endTime !== undefined) changes.end_time = patch.endTime;
+    if (patch.duration !== undefined) changes.duration = patch.duration;
+    if (patch.sipCallId !== undefined) changes.sip_call_id = patch.sipCallId;
+    if (patch.sipResponseCode !== undefined) changes.sip_response_code = patch.sipResponseCode;
+    if (patch.answeredBy !== undefined) changes.answered_by = patch.answeredBy;
+    if (patch.callerName !== undefined) changes.caller_name = patch.callerName;
+    if (patch.finalCallback !== undefined) changes.final_callback = finalCallbackColumn(patch.finalCallback);
+    let query = this.context.db.updateTable('calls').set(changes).where('sid', '=', sid);
+    if (patch.status !== undefined) query = query.where('status', 'in', statusesMovingTo(patch.status));
+    const updated = await query.returningAll().executeTakeFirst();
+    if (updated !== undefined) return callRecordFromRow(updated);
+    const current = await this.context.db.selectFrom('calls').select('status').where('sid', '=', sid).executeTakeFirst();
+    if (current === undefined) return undefined;
+    const from = current.status as CallStatus;
+    throw new DialtoneError(ErrorCodes.callStatusTransitionInvalid, `call ${sid} cannot go from ${from} to ${patch.status}`, {
+      sid,
+      from,
+      to: patch.status,
     });
   }
 
@@ -246,7 +283,10 @@ export class CallRepository {
    * Crash recovery, run once at start before any call is taken: every call still live in the database
    * belonged to a process that is gone, so it is marked failed. Its end is the last moment anything
    * was heard of it (its last update or last event), not the restart time, so durations are not
-   * inflated by the downtime. Each gets a notification carrying `reason`; its events are untouched.
+   * inflated by the downtime. Each gets a notification carrying `reason`; its events are kept. A call
+   * whose application asked for its final status callback gets it, CallStatus=failed, as the next event
+   * of the call and into the outbox — in the same transaction as the status, so a crash during
+   * recovery leaves either both (the callback goes exactly once) or neither (the next start does it).
    */
   async markLiveCallsFailed(reason: string): Promise<FailedCall[]> {
     return this.context.atomically(async (context) => {
@@ -275,13 +315,38 @@ export class CallRepository {
           logLevel: 'error',
           messageText: `call was ${row.status} when the engine stopped; marked failed at restart: ${reason}`,
         });
+        const failed = callRecordFromRow({ ...row, ...changes });
+        const finalCallbackSequenceNumber =
+          row.final_callback === null ? undefined : await this.queueFinalCallback(context, failed, JSON.parse(row.final_callback) as FinalCallback);
         changed.push({
-          call: callRecordFromRow({ ...row, ...changes }),
+          call: failed,
           previousStatus: row.status as CallStatus,
           notificationSid: notification.sid,
+          ...(finalCallbackSequenceNumber === undefined ? {} : { finalCallbackSequenceNumber }),
         });
       }
       return changed;
     });
+  }
+  /** The `completed` event of a call failed at recovery, with its status callback; returns its SequenceNumber. */
+  private async queueFinalCallback(context: RepositoryContext, call: CallRecord, callback: FinalCallback): Promise<number> {
+    const events = new CallEventRepository(context, this.signal);
+    const sequenceNumber = await events.nextSequenceNumber(call.sid);
+    const timestamp = call.endTime ?? context.clock.now();
+    const seconds = call.duration ?? 0;
+    const params: Record<string, string> = {
+      ...callback.params,
+      CallStatus: call.status,
+      CallDuration: String(seconds),
+      ...('Duration' in callback.params ? { Duration: String(Math.ceil(seconds / 60)) } : {}),
+      CallbackSource: 'call-progress-events',
+      SequenceNumber: String(sequenceNumber),
+      Timestamp: formatRfc2822(timestamp),
+    };
+    await events.append(
+      { callSid: call.sid, sequenceNumber, name: 'completed', timestamp, params },
+      { accountSid: call.accountSid, url: callback.url, method: callback.method },
+    );
+    return sequenceNumber;
   }
 }

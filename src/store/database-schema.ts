@@ -33,6 +33,8 @@ export interface CallsTable {
   uri: string;
   date_created: number;
   date_updated: number;
+  /** Migration 002: JSON `{ url, method, params }` of the final status callback, or null. */
+  final_callback: string | null;
 }
 
 export interface CallEventsTable {

@@ -12,6 +12,7 @@ export {
   type CallDirection,
   type CallStatus,
   type FailedCall,
+  type FinalCallback,
   liveCallStatuses,
   isTerminalCallStatus,
 } from './call-repository.js';

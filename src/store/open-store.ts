@@ -49,7 +49,7 @@ export interface OpenStoreOptions {
 
 function repositories(context: RepositoryContext, signal: EnqueueSignal): StoreRepositories {
   return {
-    calls: new CallRepository(context),
+    calls: new CallRepository(context, signal),
     callEvents: new CallEventRepository(context, signal),
     recordings: new RecordingRepository(context),
     notifications: new NotificationRepository(context),

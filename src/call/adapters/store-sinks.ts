@@ -89,14 +89,17 @@ export class StoreCallEvents {
   /** The CallEvents of one call, whose route asks for `statusCallback` (or none). */
   forCall(statusCallback: StatusCallbackTarget | undefined): CallEvents {
     return {
-      created: (call) => this.created(call),
+      created: (call) => this.created(call, statusCallback),
       statusChanged: (call) => this.statusChanged(call, statusCallback),
     };
   }
 
-  private created(call: Readonly<CallState>): void {
+  private created(call: Readonly<CallState>, callback: StatusCallbackTarget | undefined): void {
+    // The subscription is kept on the row: a crash with the call live still ends in its callback
+    // (CallStatus=failed, sent by the store's recovery with the parameters of statusChanged below).
+    const finalCallback = callback === undefined ? undefined : { ...callback, params: { ...voiceRequestParameters(call), Duration: '0' } };
     this.enqueue(call.sid, async () => {
-      await this.store.calls.create(newCallRow(call));
+      await this.store.calls.create({ ...newCallRow(call), ...(finalCallback === undefined ? {} : { finalCallback }) });
     });
   }
 

@@ -4,8 +4,9 @@
  * migration is never edited, a change is a new file with the next version.
  */
 import { migration001Initial } from './001_initial.js';
+import { migration002FinalCallback } from './002_final_callback.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
-export const migrations: readonly Migration[] = [migration001Initial];
+export const migrations: readonly Migration[] = [migration001Initial, migration002FinalCallback];

@@ -6,7 +6,9 @@
  * the same data folder with the endpoint up, and then:
  * - every callback the engine had accepted (attempted) before the crash is delivered, in SequenceNumber
  *   order per call;
- * - the calls live at the crash are `failed`, with the events they had;
+ * - the calls live at the crash are `failed`, with the events they had, and the application that
+ *   subscribed to their end gets its final callback (CallStatus=failed, the call's next SequenceNumber,
+ *   CallDuration, Timestamp, signed) exactly once;
  * - the calls completed before the crash keep their records.
  */
 import { test } from 'node:test';
@@ -94,30 +96,32 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
   app.on('/voice', '<Response><Say>Please hold.</Say><Pause length="20"/></Response>');
 
   const configPath = join(dir, 'dialtone.yaml');
-  await writeFile(
-    configPath,
-    [
-      'sip:',
-      '  listen: ["udp:127.0.0.1:0"]',
-      'http:',
-      '  listen: "127.0.0.1:0"',
-      `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
-      'accounts:',
-      `  - sid: ${ACCOUNT_SID}`,
-      `    authToken: ${AUTH_TOKEN}`,
-      'routes:',
-      `  - match: { user: short }`,
-      `    account: ${ACCOUNT_SID}`,
-      `    voiceUrl: ${JSON.stringify(app.url('/short'))}`,
-      `    statusCallback: ${JSON.stringify(app.url('/status'))}`,
-      `  - match: "*"`,
-      `    account: ${ACCOUNT_SID}`,
-      `    voiceUrl: ${JSON.stringify(app.url('/voice'))}`,
-      `    statusCallback: ${JSON.stringify(app.url('/status'))}`,
-      '',
-    ].join('\n'),
-  );
+  const writeConfig = (sipPort: number): Promise<void> =>
+    writeFile(
+      configPath,
+      [
+        'sip:',
+        `  listen: ["udp:127.0.0.1:${sipPort}"]`,
+        'http:',
+        '  listen: "127.0.0.1:0"',
+        `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
+        'accounts:',
+        `  - sid: ${ACCOUNT_SID}`,
+        `    authToken: ${AUTH_TOKEN}`,
+        'routes:',
+        `  - match: { user: short }`,
+        `    account: ${ACCOUNT_SID}`,
+        `    voiceUrl: ${JSON.stringify(app.url('/short'))}`,
+        `    statusCallback: ${JSON.stringify(app.url('/status'))}`,
+        `  - match: "*"`,
+        `    account: ${ACCOUNT_SID}`,
+        `    voiceUrl: ${JSON.stringify(app.url('/voice'))}`,
+        `    statusCallback: ${JSON.stringify(app.url('/status'))}`,
+        '',
+      ].join('\n'),
+    );
 
+  await writeConfig(0);
   engine = await startDialtone(configPath);
   const client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new DialtoneRequestClient(`http://127.0.0.1:${engine.httpPort}`) });
 
@@ -157,8 +161,11 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
   engine.child.kill('SIGKILL');
   assert.equal(await engine.exited, 'SIGKILL');
 
-  // Restart on the same data folder, with the callback endpoint up.
+  // Restart on the same data folder and SIP port (as a deployment would: our UA's BYE for the call it
+  // still holds then gets the restarted engine's answer instead of 32 s of retransmissions), with the
+  // callback endpoint up.
   callbacksUp = true;
+  await writeConfig(engine.sipPort);
   engine = await startDialtone(configPath);
   const after = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: new DialtoneRequestClient(`http://127.0.0.1:${engine.httpPort}`) });
 
@@ -177,6 +184,21 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     assert.deepEqual(firstDeliveries, [...firstDeliveries].sort((a, b) => a - b), `call ${sid}: callbacks in SequenceNumber order (${numbers.join(',')})`);
   }
 
+  // The final callback of each live call: the inbound one's route and the REST call both subscribed
+  // to `completed`. It comes after what the call had told before the crash (the REST call: 0, 1, 2).
+  const failedCallbacks = async (): Promise<AppRequest[]> => delivered.filter((request) => request.params['CallStatus'] === 'failed');
+  const finals = await eventually(failedCallbacks, (requests) => liveSids.every((sid) => requests.some((request) => request.params['CallSid'] === sid)), 2_400);
+  for (const sid of liveSids) {
+    const mine = finals.filter((request) => request.params['CallSid'] === sid);
+    assert.equal(mine.length, 1, `call ${sid}: one final callback (got ${mine.length})`);
+    const final = mine[0]!;
+    assert.equal(final.params['SequenceNumber'], sid === rest.sid ? '3' : '0', `call ${sid}: the next SequenceNumber`);
+    assert.match(final.params['CallDuration'] ?? '', /^\d+$/);
+    assert.ok(!Number.isNaN(Date.parse(final.params['Timestamp'] ?? '')), `Timestamp ${final.params['Timestamp']}`);
+    assert.equal(final.params['AccountSid'], ACCOUNT_SID);
+    assert.equal(final.params['Direction'], sid === rest.sid ? 'outbound-api' : 'inbound');
+  }
+
   // Records: the live calls are failed, the completed ones kept — through the restarted REST API.
   for (const sid of liveSids) {
     const call = await eventually(() => after.calls(sid).fetch(), (c) => c.status === 'failed');
@@ -188,16 +210,22 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     assert.ok(call.endTime instanceof Date);
   }
 
+  // Our UA still holds the inbound call the crash cut off. Its BYE goes to the restarted engine on the
+  // same port, which answers at once (no such dialog) — sent to a stopped engine instead, it would be
+  // retransmitted for 32 s (RFC 3261 Timer F) when the caller closes.
+  await inbound.call.bye();
+
   // Stop the engine cleanly, then read the events from the database it left.
   engine.child.kill('SIGTERM');
   await engine.exited;
   const store = await openStore(`sqlite:${join(dir, 'data', 'dialtone.db')}`, { clock: systemClock, logger: silentLogger });
   try {
     const restEvents = (await store.callEvents.list(rest.sid)).map((event) => event.name);
-    assert.deepEqual(restEvents.slice(0, 3), ['initiated', 'ringing', 'answered'], `REST call events: ${restEvents.join(',')}`);
+    assert.deepEqual(restEvents, ['initiated', 'ringing', 'answered', 'completed'], `REST call events: ${restEvents.join(',')}`);
     // An inbound call stores an event only when it ends (Twilio's default StatusCallbackEvent is
     // `completed` alone, store-sinks.ts), so the live inbound call had none before the crash; the REST
-    // call had three. Whatever each had is kept, numbered 0..n-1 without gaps.
+    // call had three. Whatever each had is kept, and recovery's `completed` follows, numbered 0..n-1
+    // without gaps.
     for (const sid of liveSids) {
       const events = await store.callEvents.list(sid);
       if (sid === rest.sid) assert.ok(events.length >= 3, `REST call ${sid} kept its events`);

@@ -81,8 +81,9 @@ forEachBackend('the official twilio client against a running engine', (backend: 
 
     test('a call to SIPp, driven entirely through the twilio client', { timeout: 90_000 }, async (t) => {
       if (!requireSipp(t)) return;
-      // trim="do-not-trim": with the default trim-silence the recording came out empty (see the report), and Twilio
-      // skips an empty recording's action.
+      // trim="do-not-trim": SIPp's RTP echo sends back only what we send, and nothing is sent while <Record>
+      // listens, so the recording is digital silence (every sample 0) that the default trim-silence rightly
+      // empties — and Twilio skips an empty recording's action.
       app.on('/answer', '<Response><Say>Recording starts after the beep.</Say><Record maxLength="2" trim="do-not-trim" action="/recorded"/></Response>');
       app.on('/recorded', '<Response><Pause length="30"/></Response>');
       app.on('/second', '<Response><Pause length="30"/></Response>');

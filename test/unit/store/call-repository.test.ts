@@ -71,13 +71,14 @@ forEachBackend('calls', (backend) => {
     );
     assert.deepEqual(await store.calls.get(call.sid), done);
     for (const status of ['ringing', 'failed', 'queued'] as const) {
-      await assert.rejects(store.calls.update(call.sid, { status }), (error: unknown) => {
+      await assert.rejects(store.calls.update(call.sid, { status, duration: 99 }), (error: unknown) => {
         assert.ok(error instanceof DialtoneError);
         assert.equal(error.code, ErrorCodes.callStatusTransitionInvalid);
         return true;
       });
     }
-    assert.equal((await store.calls.get(call.sid))?.status, 'completed');
+    // A refused patch changes nothing, not even its other fields.
+    assert.deepEqual(await store.calls.get(call.sid), done);
     // The same status again is not a transition: other fields may still be corrected.
     assert.equal((await store.calls.update(call.sid, { status: 'completed', duration: 31 }))?.duration, 31);
     assert.equal(await store.calls.update('CA' + '0'.repeat(32), { status: 'ringing' }), undefined);

@@ -290,8 +290,15 @@ export class OutboundApiCall {
   private initiated(sipCallId: string): void {
     const at = this.deps.clock.now();
     const snapshot = { ...this.call.snapshot() };
+    // When the application asked for `completed`, the row keeps where it goes: a crash with the call
+    // live still ends in that callback (CallStatus=failed, sent by the store's recovery).
+    const callback = this.settings.statusCallback;
+    const finalCallback =
+      callback === undefined || !callback.events.includes('completed')
+        ? undefined
+        : { url: callback.url, method: callback.method, params: statusCallbackParameters(snapshot, { event: 'completed', sequenceNumber: 0, at, sipCallId }) };
     this.write(async () => {
-      await this.deps.store.calls.update(this.call.sid, { status: 'initiated', startTime: at, sipCallId });
+      await this.deps.store.calls.update(this.call.sid, { status: 'initiated', startTime: at, sipCallId, ...(finalCallback === undefined ? {} : { finalCallback }) });
     });
     // Seed 003: "The initiated event is fired when Twilio starts dialing the call."
     this.event('initiated', snapshot, at);
