@@ -2,8 +2,11 @@
  * Takes the UA's incoming calls and runs them: an INVITE becomes an InboundInvite (routing facts and
  * what the application sees), admission answers 403/404 before any webhook, an admitted call rings
  * (180), gets its media leg (SDP answer from the offer; 488 when nothing matches) and runs its
- * application through startInboundCall. The caller's BYE or CANCEL, or their RTP stopping, reach the
- * leg as a remote hang-up (the one interruption path).
+ * application through startInboundCall. An INVITE without an offer (RFC 3261 §13.2.1, the "late offer"
+ * of CUCM and some carriers) gets a leg waiting for its answer: our offer goes in the 200 and the ACK's
+ * answer settles the media before any verb plays (a missing or unusable one ends the call with BYE).
+ * The caller's BYE or CANCEL, or their RTP stopping, reach the leg as a remote hang-up (the one
+ * interruption path).
  *
  * Past capacity (OverloadGuard) a new INVITE gets 503 with Retry-After before any work is done for it.
  *
@@ -17,7 +20,7 @@ import type { WebhookPort } from '../document-fetcher.js';
 import type { OtherExecutors } from '../document-runner.js';
 import { admitInbound, startInboundCall, type InboundCall, type InboundInvite } from '../inbound-call.js';
 import { OverloadGuard, type LagSensor, type OverloadLimits, type OverloadReason } from '../overload-guard.js';
-import { openMediaLeg, type MediaLeg } from './media-leg.js';
+import { openLateOfferMediaLeg, openMediaLeg, type MediaLeg } from './media-leg.js';
 import type { MediaServices } from './media-services.js';
 import { SipLeg } from './sip-leg.js';
 import { StoreCallEvents, StoreNotificationSink } from './store-sinks.js';
@@ -151,31 +154,22 @@ export class InboundCalls {
       incoming.reject(admission.statusCode);
       return;
     }
-    const offer = incoming.remoteSdp;
-    if (offer === undefined) {
-      // An INVITE without an offer (RFC 3264 §4: the offer then comes in our 200 and the answer in
-      // the ACK) is not supported yet.
-      incoming.reject(488, 'Offer Required');
-      return;
-    }
     const callLogger = logger.child({ sipCallId: request.callId });
-    const opened = await openMediaLeg(this.options.media, {
-      offerSdp: offer.toString('utf8'),
-      sdpAddress: this.sdpAddressFor(incoming),
-      logger: callLogger,
-    });
-    if (!opened.ok) {
-      incoming.reject(opened.status);
-      callLogger.info('offer not acceptable', { status: opened.status, reason: opened.reason });
-      return;
-    }
+    const opened = await this.openMedia(incoming, callLogger);
+    if (opened === undefined) return;
+    const { media, sdp } = opened;
     if (incoming.state !== 'offered' && incoming.state !== 'early') {
       // Cancelled while the media port opened.
-      opened.leg.close();
+      media.close();
       return;
     }
-    const media = opened.leg;
-    const sip = new SipLeg(incoming, opened.answerSdp, callLogger);
+    // A late offer: the ACK's answer settles the media; when it cannot, the leg ends the call and
+    // the application hears why (a notification) as for any other media problem.
+    const sip = new SipLeg(incoming, sdp, callLogger, incoming.offerless ? (call) => {
+      const outcome = media.acceptAnswer(call.remoteSdp);
+      if (!outcome.ok) media.onProblem(outcome.code, outcome.reason);
+      return outcome;
+    } : undefined);
     sip.ring();
     const { route, account } = admission;
     const executors = this.options.otherExecutors;
@@ -200,8 +194,16 @@ export class InboundCalls {
     });
     sip.onAnswered(() => {
       media.armRtpTimeout();
-      // RFC 3264 §8: re-INVITEs (hold, resume, a new address) are answered by the media leg.
+      // RFC 3264 §8: re-INVITEs (hold, resume, a new address) are answered by the media leg; an
+      // offerless one (RFC 3261 §14.2) gets our offer, and the ACK's answer goes back to the leg.
       sip.call?.onReinvite((offer) => media.reoffer(offer));
+      sip.call?.on('offerAnswered', (answer) => {
+        const outcome = media.acceptAnswer(answer);
+        if (outcome.ok) return;
+        // RFC 3264 has no way to refuse an answer; the session stays as the last exchange left it.
+        callLogger.warn('the answer to our re-INVITE offer is not usable; the session is unchanged', { code: outcome.code, reason: outcome.reason });
+        media.onProblem(outcome.code, outcome.reason);
+      });
     });
     let forget: (() => void) | void = undefined;
     try {
@@ -238,6 +240,26 @@ export class InboundCalls {
       }
     })();
     this.live.add(entry);
+  }
+
+  /**
+   * The caller's media leg and the SDP for our 200: the answer to the INVITE's offer (refused 488 or
+   * 400 when nothing matches: then undefined), or, for an INVITE without one, our offer (RFC 3261 §13.2.1).
+   */
+  private async openMedia(incoming: IncomingCall, callLogger: Logger): Promise<{ media: MediaLeg; sdp: Buffer } | undefined> {
+    const sdpAddress = this.sdpAddressFor(incoming);
+    const offer = incoming.remoteSdp;
+    if (offer === undefined) {
+      const late = await openLateOfferMediaLeg(this.options.media, { sdpAddress, logger: callLogger });
+      return { media: late.leg, sdp: late.offerSdp };
+    }
+    const opened = await openMediaLeg(this.options.media, { offerSdp: offer.toString('utf8'), sdpAddress, logger: callLogger });
+    if (!opened.ok) {
+      incoming.reject(opened.status);
+      callLogger.info('offer not acceptable', { status: opened.status, reason: opened.reason });
+      return undefined;
+    }
+    return { media: opened.leg, sdp: opened.answerSdp };
   }
 
   /** Where our RTP is reachable: the configured public address, else the address the INVITE came in on. */

@@ -15,33 +15,43 @@
  * - `record`: a CallRecorder in `<dataDir>/recordings`, a recording row in the store, the leg's own
  *   silence detection for `<Record timeout>`.
  * - RTP timeout (armed at the answer): the caller is treated as gone (`gone` listeners).
+ * - Late offer (an INVITE without SDP, RFC 3261 §13.2.1): `openLateOfferMediaLeg` binds the RTP pair and
+ *   writes our offer for the 200; until the ACK's answer (`acceptAnswer`) fixes the codec and the
+ *   remote address the leg's port is a detached one that sends nowhere (no early media can reach a
+ *   caller who has no answer of ours), then the real port is built on the pair and the leg works as
+ *   any other. An offerless re-INVITE (§14.2) gets our current description as an offer (`reoffer`),
+ *   and the ACK's answer to it goes to `acceptAnswer` as well.
  *
  * Owns its port and player; `close()` is idempotent and stops whatever plays or records.
  */
 import { mkdir } from 'node:fs/promises';
-import { newSid, type Clock, type Logger } from '../../kernel/index.js';
+import { ErrorCodes, newSid, type Clock, type Logger } from '../../kernel/index.js';
 import {
   buildRtpPacket,
   buildTelephoneEventPackets,
   createPayloadCodec,
   Downsampler16to8,
   generateDtmfSequence,
+  findCodec,
   InbandDtmfDetector,
+  MediaPort,
   openMediaPort,
   RtpPacketView,
   RtpParseResult,
   TelephoneEventReceiver,
   type CodecName,
+  type DatagramSocket,
   type DetectedDigit,
-  type MediaPort,
+  type MediaFormat,
   type PayloadCodec,
 } from '../../media/index.js';
 import { PcmSource, PromptPlayer, type AudioSource } from '../../media/playback/index.js';
 import { CallRecorder } from '../../media/recording/index.js';
-import { negotiateAnswer, type NegotiatedMedia } from '../../sdp/index.js';
+import { createOffer, negotiateAnswer, parseAnswer, type NegotiatedMedia } from '../../sdp/index.js';
 import { wait } from '../interruption.js';
 import type { LegMedia, PlayOutcome, PlaySource, RecordingResult, RecordOptions } from '../leg.js';
 import type { MediaServices } from './media-services.js';
+import { RtpSocketPair } from './dial/rtp-socket-pair.js';
 
 /** The codecs a leg that plays prompts can speak: those with an in-process codec. */
 export const LEG_CODECS: readonly CodecName[] = ['PCMU', 'PCMA', 'G722'];
@@ -83,7 +93,7 @@ export async function openMediaLeg(services: MediaServices, options: OpenMediaLe
     bindAddress: services.bindAddress,
     clock: services.clock,
     logger: options.logger,
-    format: { payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels, ptimeMs: 20 },
+    format: formatOf(codec),
     ...(probe.media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: probe.media.telephoneEventPayloadType }),
     remote: { address: probe.media.remote.address, port: probe.media.remote.port },
     remoteRtcp: { address: probe.media.remote.rtcpAddress, port: probe.media.remote.rtcpPort },
@@ -95,8 +105,61 @@ export async function openMediaLeg(services: MediaServices, options: OpenMediaLe
     port.close();
     return { ok: false, status: answer.status, reason: answer.reason };
   }
-  const leg = new MediaLeg(services, port, answer.media, options.logger, { ...origin, address: options.sdpAddress, answerSdp: answer.answerSdp });
+  const leg = new MediaLeg(services, port, answer.media, options.logger, { ...origin, address: options.sdpAddress, sdp: answer.answerSdp, offered: false });
   return { ok: true, leg, answerSdp: Buffer.from(answer.answerSdp) };
+}
+
+export interface OpenLateOfferMediaLegOptions {
+  /** The address written in our SDP (c=). */
+  sdpAddress: string;
+  logger: Logger;
+}
+
+/**
+ * For an INVITE without an offer (RFC 3261 §13.2.1): binds the RTP pair from the engine's range and
+ * returns the leg, waiting for its answer, with our offer for the 200 — every codec a leg can speak and
+ * RFC 4733 telephone-event (RFC 3264 §5). The ACK's answer goes to `leg.acceptAnswer`.
+ */
+export async function openLateOfferMediaLeg(services: MediaServices, options: OpenLateOfferMediaLegOptions): Promise<{ leg: MediaLeg; offerSdp: Buffer }> {
+  const pair = await RtpSocketPair.bind(services.allocator, services.bindAddress);
+  const origin = { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone' };
+  const offerSdp = createOffer({ ...origin, address: options.sdpAddress, port: pair.port, codecs: LEG_CODECS, ptimeMs: 20 });
+  const placeholder = new MediaPort({ rtp: detachedSocket, clock: services.clock, format: formatOf(UNSETTLED.codec), rtpTimeoutMs: 0, rtcpIntervalMs: 0, logger: options.logger });
+  const leg = new MediaLeg(services, placeholder, UNSETTLED, options.logger, { ...origin, address: options.sdpAddress, sdp: offerSdp, offered: true }, pair);
+  return { leg, offerSdp: Buffer.from(offerSdp) };
+}
+
+/** What the ACK's answer did: settled the media, or was missing or unusable (ErrorCodes.sdp*). */
+export type AnswerOutcome = { ok: true } | { ok: false; code: number; reason: string };
+
+/** A socket that neither sends nor receives: the port of a late-offer leg before its answer. */
+const detachedSocket: DatagramSocket = {
+  onMessage: () => undefined,
+  onError: () => undefined,
+  send: (_message, _port, _address, done) => done?.(null),
+  connect: (_port, _address, done) => done(),
+  sendConnected: () => undefined,
+  disconnect: () => undefined,
+  close: () => undefined,
+  local: () => ({ address: '0.0.0.0', port: 0 }),
+};
+
+/** A late-offer leg before its answer: our first codec, no peer, nothing to send or expect (RFC 3264 §4: nothing is agreed yet). */
+const UNSETTLED: NegotiatedMedia = (() => {
+  const info = findCodec(LEG_CODECS[0]!)!;
+  return {
+    codec: { name: info.name, payloadType: info.defaultPayloadType, clockRate: info.clockRate, sampleRate: info.sampleRate, channels: info.channels, ptimeMs: 20, fmtp: null },
+    telephoneEventPayloadType: null,
+    remote: { address: '0.0.0.0', family: 'IP4', port: 9, rtcpAddress: '0.0.0.0', rtcpPort: 10 },
+    direction: 'inactive',
+    remoteHold: true,
+    mediaIndex: 0,
+    remoteOrigin: { username: '-', sessionId: '0', sessionVersion: '0' },
+  };
+})();
+
+function formatOf(codec: NegotiatedMedia['codec']): MediaFormat {
+  return { payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels, ptimeMs: 20 };
 }
 
 /** What a re-INVITE's offer gets: our SDP answer, or a refusal status (488). */
@@ -107,14 +170,13 @@ interface LocalDescription {
   sessionVersion: number;
   username: string;
   address: string;
-  answerSdp: string;
+  /** The last SDP we sent (empty for a leg made from our own offer elsewhere, an outbound leg). */
+  sdp: string;
+  /** Whether `sdp` was our offer (a late-offer call) rather than our answer to the caller's. */
+  offered: boolean;
 }
 
 export class MediaLeg implements LegMedia {
-  readonly port: MediaPort;
-  negotiated: NegotiatedMedia;
-  /** PCM rate of the leg's audio (8000, 16000 for G.722). */
-  readonly sampleRate: number;
   /** Who the leg belongs to, for recordings; set by the wiring once the call exists. */
   identity: MediaLegIdentity | undefined;
   /** Where problems the application should hear about go (a `<Play>` URL that fails, a synthesis error). */
@@ -123,10 +185,17 @@ export class MediaLeg implements LegMedia {
   private readonly services: MediaServices;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly codec: PayloadCodec;
-  private readonly player: PromptPlayer;
-  private readonly unitsPerFrame: number;
-  private readonly payloadBuffer: Uint8Array;
+  // The port and everything the codec decides: set by `use`, once, or twice for a late offer (a
+  // detached port until the ACK's answer names the codec).
+  private mediaPort!: MediaPort;
+  private media!: NegotiatedMedia;
+  private codec!: PayloadCodec;
+  private player!: PromptPlayer;
+  private unitsPerFrame = 0;
+  private payloadBuffer = new Uint8Array(0);
+  private downsampler: Downsampler16to8 | undefined;
+  private eventReceiver: TelephoneEventReceiver | undefined;
+  private inband: InbandDtmfDetector | undefined;
   private readonly view = new RtpPacketView();
   private sequenceNumber = Math.floor(Math.random() * 0x10000);
   private timestamp = Math.floor(Math.random() * 0x1_0000_0000);
@@ -134,9 +203,6 @@ export class MediaLeg implements LegMedia {
   private marker = true;
   private decodeBuffer = new Int16Array(320);
   private downsampleBuffer = new Int16Array(160);
-  private readonly downsampler: Downsampler16to8 | undefined;
-  private readonly eventReceiver: TelephoneEventReceiver | undefined;
-  private readonly inband: InbandDtmfDetector | undefined;
   private readonly digitListeners = new Set<(digit: string) => void>();
   private readonly audioListeners = new Set<(pcm: Int16Array) => void>();
   private readonly goneListeners = new Set<() => void>();
@@ -145,45 +211,80 @@ export class MediaLeg implements LegMedia {
   private answered = false;
   private held = false;
   private readonly local: LocalDescription;
+  /** Our offer whose answer the ACK brings (late offer, offerless re-INVITE). */
+  private pendingOffer: string | undefined;
+  /** A late-offer leg's RTP pair, until the answer builds the port on it. */
+  private unsettledPair: RtpSocketPair | undefined;
 
   /**
-   * `local`: our SDP as answered (session id and version, the c= address), for re-INVITE answers; a leg
-   * made from our own offer (an outbound leg) may leave it out and re-INVITEs are then answered from
-   * the port's address.
+   * `local`: our SDP as sent (session id and version, the c= address), for re-INVITEs; a leg made from
+   * our own offer (an outbound leg) may leave it out and re-INVITEs are then answered from the port's
+   * address. `pair`: a late-offer leg's RTP pair, `local.sdp` being our offer on it.
    */
-  constructor(services: MediaServices, port: MediaPort, negotiated: NegotiatedMedia, logger: Logger, local?: LocalDescription) {
+  constructor(services: MediaServices, port: MediaPort, negotiated: NegotiatedMedia, logger: Logger, local?: LocalDescription, pair?: RtpSocketPair) {
     this.services = services;
     this.local = local === undefined
-      ? { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone', address: port.local.address, answerSdp: '' }
+      ? { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone', address: port.local.address, sdp: '', offered: false }
       : { ...local };
     this.clock = services.clock;
     this.logger = logger;
-    this.port = port;
-    this.negotiated = negotiated;
+    this.unsettledPair = pair;
+    if (pair !== undefined) this.pendingOffer = this.local.sdp;
+    this.use(port, negotiated);
+  }
+
+  /** The leg's RTP port (a detached one while a late offer waits for its answer). */
+  get port(): MediaPort {
+    return this.mediaPort;
+  }
+
+  /** The media agreed with the caller. */
+  get negotiated(): NegotiatedMedia {
+    return this.media;
+  }
+
+  /** PCM rate of the leg's audio (8000, 16000 for G.722). */
+  get sampleRate(): number {
+    return this.codec.sampleRate;
+  }
+
+  /** Takes `port` with the codec of `negotiated`: the encoder, the player and the digit detection follow it. */
+  private use(port: MediaPort, negotiated: NegotiatedMedia): void {
+    const previous = this.mediaPort as MediaPort | undefined;
+    if (previous !== undefined) {
+      previous.close();
+      this.player.close();
+      this.codec.close();
+    }
+    this.mediaPort = port;
+    this.media = negotiated;
     this.codec = createPayloadCodec(negotiated.codec.name);
-    this.sampleRate = this.codec.sampleRate;
+    const sampleRate = this.codec.sampleRate;
     this.unitsPerFrame = Math.round((negotiated.codec.clockRate * 20) / 1000);
-    this.payloadBuffer = new Uint8Array(Math.ceil((this.sampleRate * 20) / 1000 / this.codec.samplesPerByte));
-    this.player = new PromptPlayer({ clock: this.clock, sampleRate: this.sampleRate, logger });
+    this.payloadBuffer = new Uint8Array(Math.ceil((sampleRate * 20) / 1000 / this.codec.samplesPerByte));
+    this.player = new PromptPlayer({ clock: this.clock, sampleRate, logger: this.logger });
     this.player.on('frame', this.onFrame);
     const onDigit = (digit: DetectedDigit): void => this.emitDigit(digit.digit);
+    this.eventReceiver = undefined;
+    this.inband = undefined;
+    this.downsampler = undefined;
     if (negotiated.telephoneEventPayloadType !== null) {
       this.eventReceiver = new TelephoneEventReceiver({ onDigit, clockRate: negotiated.codec.clockRate });
     } else {
       this.inband = new InbandDtmfDetector({ onDigit });
-      if (this.sampleRate === 16000) this.downsampler = new Downsampler16to8();
+      if (sampleRate === 16000) this.downsampler = new Downsampler16to8();
     }
     port.on('packet', this.onPacket);
     port.on('dtmf-packet', this.onEventPacket);
     port.on('timeout', () => {
-      logger.info('no RTP from the caller: treating the caller as gone', { rtpTimeoutMs: services.rtpTimeoutMs });
+      this.logger.info('no RTP from the caller: treating the caller as gone', { rtpTimeoutMs: this.services.rtpTimeoutMs });
       for (const listener of [...this.goneListeners]) this.isolate(listener);
     });
   }
 
-  /** Our SDP answer as last given (the 200's, and a 183's for early media); empty for a leg made from our own offer. */
+  /** Our SDP as last sent (the 200's answer, or offer for a late-offer call); empty for a leg made from our own offer. */
   get localSdp(): Buffer {
-    return Buffer.from(this.local.answerSdp);
+    return Buffer.from(this.local.sdp);
   }
 
   /** Starts the RTP timeout (media.rtpTimeoutSeconds); the wiring calls it once the call is answered. */
@@ -200,13 +301,17 @@ export class MediaLeg implements LegMedia {
   /**
    * A re-INVITE's offer (RFC 3264 §8): hold and resume, a new address. The codec stays (the port's
    * format is fixed), so an offer without it is refused 488 (§8.3.2 lets the answerer refuse and the
-   * old session then stays). An offerless re-INVITE gets our current description again (§8).
+   * old session then stays). An offerless re-INVITE (RFC 3261 §14.2) gets our current description as
+   * an offer, whose answer comes in the ACK (`acceptAnswer`).
    * While held (§8.4) the RTP timeout is off: a holding phone sends nothing.
    */
   reoffer(offer: Buffer | undefined): MediaReoffer {
     if (this.closed) return { status: 481, reason: 'Call Does Not Exist' };
     if (offer === undefined) {
-      return this.local.answerSdp === '' ? { status: 488, reason: 'an offer is required' } : { sdp: Buffer.from(this.local.answerSdp) };
+      if (this.local.sdp === '') return { status: 488, reason: 'an offer is required' };
+      const current = this.currentDescription();
+      this.pendingOffer = current;
+      return { sdp: Buffer.from(current) };
     }
     const result = negotiateAnswer(offer.toString('utf8'), {
       sessionId: this.local.sessionId,
@@ -218,25 +323,95 @@ export class MediaLeg implements LegMedia {
       ptimeMs: 20,
     });
     if (!result.ok) return { status: result.status, reason: result.reason };
-    if (result.media.codec.payloadType !== this.negotiated.codec.payloadType || result.media.telephoneEventPayloadType !== this.negotiated.telephoneEventPayloadType) {
-      return { status: 488, reason: 'payload types cannot change during the call' };
-    }
+    if (!this.samePayloadTypes(result.media)) return { status: 488, reason: 'payload types cannot change during the call' };
     // §8: the version moves only when the description does, and ours did (direction, perhaps port).
     this.local.sessionVersion++;
-    this.local.answerSdp = result.answerSdp;
-    const remote = result.media.remote;
-    if (!result.media.remoteHold && (remote.address !== this.negotiated.remote.address || remote.port !== this.negotiated.remote.port)) {
+    this.local.sdp = result.answerSdp;
+    this.local.offered = false;
+    this.pendingOffer = undefined;
+    this.applyRemote(result.media);
+    return { sdp: Buffer.from(result.answerSdp) };
+  }
+
+  /**
+   * The ACK's answer to the offer we put in a 200 (RFC 3264 §4 via RFC 3261 §13.2.1 and §14.2). The
+   * first one fixes the codec: the real port is built on the bound pair with it and the remote address.
+   * A later one (an offerless re-INVITE's) may move the remote address or hold; its codec must stay.
+   * A missing or unusable answer changes nothing (RFC 3264 offers no way to refuse an answer: a call
+   * whose first answer fails is for the wiring to end).
+   */
+  acceptAnswer(answer: Buffer | undefined): AnswerOutcome {
+    const offer = this.pendingOffer;
+    if (offer === undefined || this.closed) return { ok: false, code: ErrorCodes.internal, reason: 'no offer of ours is waiting for an answer' };
+    if (answer === undefined) return { ok: false, code: ErrorCodes.sdpNotAcceptable, reason: 'the ACK carried no SDP answer to our offer (RFC 3261 §13.2.1)' };
+    const parsed = parseAnswer(answer.toString('utf8'), offer);
+    if (!parsed.ok) return { ok: false, code: parsed.code, reason: `the SDP answer in the ACK is not usable: ${parsed.reason}` };
+    const pair = this.unsettledPair;
+    if (pair === undefined && !this.samePayloadTypes(parsed.media)) {
+      return { ok: false, code: ErrorCodes.sdpNotAcceptable, reason: 'the SDP answer in the ACK changes the payload types of the call' };
+    }
+    this.pendingOffer = undefined;
+    if (pair !== undefined) {
+      this.unsettledPair = undefined;
+      const { codec, telephoneEventPayloadType } = parsed.media;
+      const port = pair.open({
+        clock: this.clock,
+        logger: this.logger,
+        format: formatOf(codec),
+        ...(telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType }),
+        // Armed at the answer, by the wiring.
+        rtpTimeoutMs: 0,
+      });
+      // Nothing agreed before: the remote address below is new whatever it is.
+      this.use(port, { ...parsed.media, remote: UNSETTLED.remote });
+    }
+    this.applyRemote(parsed.media);
+    return { ok: true };
+  }
+
+  /** Whether `media` keeps the codec and telephone-event payload types the port was built with. */
+  private samePayloadTypes(media: NegotiatedMedia): boolean {
+    return media.codec.payloadType === this.negotiated.codec.payloadType && media.telephoneEventPayloadType === this.negotiated.telephoneEventPayloadType;
+  }
+
+  /** The peer's latest description: its address (unless it holds with c=0.0.0.0) and whether it holds us. */
+  private applyRemote(media: NegotiatedMedia): void {
+    const remote = media.remote;
+    if (!media.remoteHold && (remote.address !== this.negotiated.remote.address || remote.port !== this.negotiated.remote.port)) {
       this.port.setRemote({ address: remote.address, port: remote.port }, { address: remote.rtcpAddress, port: remote.rtcpPort });
     }
-    this.negotiated = result.media;
-    const held = result.media.remoteHold || result.media.direction === 'recvonly' || result.media.direction === 'inactive';
+    this.media = media;
+    const held = media.remoteHold || media.direction === 'recvonly' || media.direction === 'inactive';
     if (held !== this.held) {
       this.held = held;
       this.logger.info(held ? 'the caller holds the call' : 'the caller resumed the call');
       if (held) this.port.setRtpTimeout(0);
       else if (this.answered) this.armRtpTimeout();
     }
-    return { sdp: Buffer.from(result.answerSdp) };
+  }
+
+  /**
+   * Our session as it is, as an offer. After our answer that is the answer itself (it names the one
+   * codec in use). After a late offer, whose first offer listed every codec, it is an offer of the
+   * codec in use alone, under a new o= version since it differs (RFC 3264 §8).
+   */
+  private currentDescription(): string {
+    if (!this.local.offered) return this.local.sdp;
+    const build = (sessionVersion: number): string =>
+      createOffer({
+        sessionId: this.local.sessionId,
+        sessionVersion,
+        username: this.local.username,
+        address: this.local.address,
+        port: this.port.local.port,
+        codecs: [this.negotiated.codec.name],
+        telephoneEvent: this.negotiated.telephoneEventPayloadType !== null,
+        ptimeMs: 20,
+      });
+    let offer = build(this.local.sessionVersion);
+    if (withoutOrigin(offer) !== withoutOrigin(this.local.sdp)) offer = build(++this.local.sessionVersion);
+    this.local.sdp = offer;
+    return offer;
   }
 
   /** The caller stopped sending RTP for longer than the timeout. Returns the function that stops listening. */
@@ -480,6 +655,8 @@ export class MediaLeg implements LegMedia {
     this.digitListeners.clear();
     this.player.close();
     this.port.close();
+    this.unsettledPair?.release();
+    this.unsettledPair = undefined;
   }
 
   private problem(error: unknown, message: string): void {
@@ -495,6 +672,11 @@ export class MediaLeg implements LegMedia {
       this.logger.error('media leg listener failed', { error: String(error) });
     }
   }
+}
+
+/** An SDP without its o= line: what decides whether the o= version must move (RFC 3264 §8). */
+function withoutOrigin(sdp: string): string {
+  return sdp.replace(/^o=.*$/m, '');
 }
 
 function peak(pcm: Int16Array): number {

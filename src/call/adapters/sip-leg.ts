@@ -3,15 +3,21 @@
  *
  * - answer: 200 OK with the media leg's SDP answer (RFC 3261 §13.3.1.4); resolves once the ACK came
  *   (a BYE must wait for it anyway, §15). A caller who cancelled first makes it a no-op: the call is
- *   already over and the leg hears it through `gone`.
+ *   already over and the leg hears it through `gone`. For an INVITE without an offer the 200 carries
+ *   our offer and `checkAnswer` reads the ACK's answer (§13.2.1); a missing or unusable one ends the
+ *   call with BYE and a Reason header (RFC 3326) and the caller counts as gone.
  * - reject: a final 4xx–6xx (486 for <Reject reason="busy">, 603 for "rejected").
  * - bye: BYE on the confirmed dialog; idempotent.
  * - `gone`: the caller's CANCEL (the UA already answered 487), their BYE, or the dialog failing
  *   (no ACK, session timer expired, 408/481): the wiring calls `leg.remoteHangup()`.
  */
 import type { Logger } from '../../kernel/index.js';
+import type { AnswerOutcome } from './media-leg.js';
 import type { IncomingCall, SipCall } from '../../sip/index.js';
 import type { SipLegPort } from '../call-leg.js';
+
+/** Reads the confirmed call's SDP (the ACK's answer to our offer) before the call counts as answered. */
+export type AnswerCheck = (call: SipCall) => AnswerOutcome;
 
 export class SipLeg implements SipLegPort {
   private sipCall: SipCall | undefined;
@@ -24,6 +30,7 @@ export class SipLeg implements SipLegPort {
     readonly incoming: IncomingCall,
     private readonly answerSdp: Buffer,
     private readonly logger: Logger,
+    private readonly checkAnswer?: AnswerCheck,
   ) {
     incoming.on('cancelled', () => this.gone('the caller cancelled'));
   }
@@ -69,6 +76,15 @@ export class SipLeg implements SipLegPort {
       this.sipCall = call;
       if (call.isEnded) {
         this.gone('the caller hung up before the ACK');
+        return;
+      }
+      const checked = this.checkAnswer?.(call);
+      if (checked !== undefined && !checked.ok) {
+        this.logger.warn('no usable SDP answer in the ACK: ending the call', { code: checked.code, reason: checked.reason });
+        // RFC 3264 gives no way to refuse an answer: the session ends (RFC 3326 says why; 488 is the
+        // status that would have refused it as an offer).
+        void call.bye([{ name: 'Reason', value: `SIP;cause=488;text="${quotable(checked.reason)}"` }]).catch(() => undefined);
+        this.gone('no usable SDP answer in the ACK');
         return;
       }
       call.on('ended', (end) => {
@@ -120,4 +136,9 @@ export class SipLeg implements SipLegPort {
       }
     }
   }
+}
+
+/** `text` as the inside of a quoted-string (RFC 3261 §25.1): no quotes, backslashes or line breaks. */
+function quotable(text: string): string {
+  return text.replace(/["\\\r\n]/g, ' ');
 }

@@ -4,6 +4,11 @@
  * (`accept`: 2xx with our Contact, retransmitted until the ACK, §13.3.1.4) or refuses it (`reject`:
  * 3xx–6xx, §13.3.1.3).
  *
+ * An INVITE without SDP (a delayed or "late" offer, §13.2.1): our 2xx then carries the offer and the
+ * caller's ACK the answer, so `accept` is given our offer and resolves with a call whose `remoteSdp` is
+ * the ACK's (undefined when the ACK had none). Provisional responses to it carry no SDP: an offer may
+ * only go in a reliable provisional (RFC 3262), which we do not send.
+ *
  * CANCEL (§9.2): the transaction layer answers the CANCEL 200; this object then answers the INVITE
  * 487 itself — the application does not — and emits `cancelled`. Later `progress`/`accept`/`reject`
  * calls do nothing (accept rejects its promise).
@@ -75,6 +80,11 @@ export class IncomingCall implements DialogOwner {
     return sdpOf(this.request);
   }
 
+  /** Whether the INVITE carries no offer (RFC 3261 §13.2.1): ours then goes in the 2xx, theirs in the ACK. */
+  get offerless(): boolean {
+    return this.remoteSdp === undefined;
+  }
+
   /** The packet's source, for logs and for the call engine's From/Contact decisions. */
   get received(): ReceivedMessage {
     return this.transaction.received;
@@ -82,11 +92,13 @@ export class IncomingCall implements DialogOwner {
 
   /**
    * RFC 3261 §13.3.1.1: a provisional response (180 Ringing, 183 Session Progress with early media).
-   * The first one with our To tag creates the early dialog (§12.1.1).
+   * The first one with our To tag creates the early dialog (§12.1.1). An offerless INVITE gets no SDP
+   * here whatever `sdp` says: it would be an offer in an unreliable provisional, which RFC 3261 §13.2.1
+   * leaves no room for (only the 2xx, or a reliable 1xx per RFC 3262, may carry it).
    */
   progress(status: 180 | 181 | 182 | 183 = 180, sdp?: Buffer, headers: HeaderField[] = []): void {
     if (this.current !== 'offered' && this.current !== 'early') return;
-    const response = this.response(status, undefined, headers, sdp);
+    const response = this.response(status, undefined, headers, this.offerless ? undefined : sdp);
     this.transaction.respond(response);
     if (this.earlyDialog === undefined) {
       this.earlyDialog = Dialog.fromUasResponse(this.request, response, { secure: this.received.remote.protocol === 'tls' });
@@ -97,7 +109,8 @@ export class IncomingCall implements DialogOwner {
 
   /**
    * RFC 3261 §13.3.1.4: answers 200 with `sdp` and our Contact, and keeps retransmitting it until the ACK.
-   * Resolves with the established call once the ACK arrives — or a BYE came first (a lost ACK), the call
+   * `sdp` is our answer, or our offer when the INVITE had none (§13.2.1; the call's `remoteSdp` is then
+   * the ACK's answer). Resolves with the established call once the ACK arrives — or a BYE came first (a lost ACK), the call
    * then being already ended. Rejects when the call was cancelled or answered already, or when no ACK came
    * within 64*T1 (the call is then ended with a BYE, §13.3.1.4).
    */
@@ -135,7 +148,7 @@ export class IncomingCall implements DialogOwner {
       protocol: this.received.remote.protocol,
       sessionTimer: this.sessionTimer.outcome,
     });
-    call.expectAck(this.transaction, response);
+    call.expectAck(this.transaction, response, this.offerless && sdp !== undefined);
     return new Promise((resolve, reject) => {
       const onConfirmed = (): void => {
         call.off('confirmed', onConfirmed);

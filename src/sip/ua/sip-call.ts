@@ -3,7 +3,9 @@
  * (we were the UAC) or an IncomingCall (we were the UAS). It answers what the peer sends in the dialog
  * (BYE §15.1.2, re-INVITE §14.2, INFO RFC 6086, UPDATE RFC 3311, OPTIONS §11), sends our own (BYE
  * §15.1.1, re-INVITE §14.1, INFO), keeps a 2xx alive until its ACK (§13.3.1.4) and acknowledges the 2xx
- * to our re-INVITEs (§13.2.2.4). Offer/answer bodies are opaque here.
+ * to our re-INVITEs (§13.2.2.4). Offer/answer bodies are opaque here; where the INVITE or re-INVITE
+ * came without an offer, our 2xx carries ours and the ACK the answer (§13.2.1, §14.2), which
+ * `offerAnswered` reports.
  *
  * ```
  *   confirmed ──(ACK of our 2xx, UAS only; ackPending until then)──> confirmed
@@ -64,9 +66,18 @@ export interface SipCallEvents {
   ended: (end: CallEnd) => void;
   info: (info: InfoReceived) => void;
   reinvite: (event: ReinviteReceived) => void;
+  /**
+   * The ACK of a 2xx that carried our offer (the INVITE or re-INVITE had none, RFC 3261 §13.2.1, §14.2;
+   * for the initial INVITE it comes before `accept` resolves, so `remoteSdp` is what to read): its SDP, the
+   * answer (RFC 3264 §4 via §13.2.1), or undefined when the ACK carried none. `remoteSdp` follows it.
+   */
+  offerAnswered: (answer: Buffer | undefined, ack: SipRequest) => void;
 }
 
-/** Our answer to a remote re-INVITE or UPDATE offer: the SDP to answer with, or a status to refuse it (488 …). */
+/**
+ * Our answer to a remote re-INVITE or UPDATE offer: the SDP to answer with, or a status to refuse it
+ * (488 …). For an offerless re-INVITE (`offer` undefined) the SDP is our offer (RFC 3261 §14.2).
+ */
 export type ReinviteAnswer = { sdp: Buffer | undefined } | { status: number; reason?: string };
 export type ReinviteHandler = (offer: Buffer | undefined, request: SipRequest) => ReinviteAnswer | Promise<ReinviteAnswer>;
 
@@ -101,6 +112,8 @@ export interface SipCallInit {
 interface PendingAck {
   cseq: number;
   retransmitter: Invite2xxRetransmitter;
+  /** The 2xx carried our offer: the ACK carries the answer (RFC 3261 §13.2.1). */
+  offered: boolean;
 }
 
 export class SipCall implements DialogOwner {
@@ -300,8 +313,11 @@ export class SipCall implements DialogOwner {
 
   // ------------------------------------------------------------------ used by IncomingCall / UserAgent
 
-  /** UAS: our 2xx to `invite` went out; retransmit it until its ACK (RFC 3261 §13.3.1.4). */
-  expectAck(transaction: InviteServerTransaction, response: SipResponse): void {
+  /**
+   * UAS: our 2xx to `invite` went out; retransmit it until its ACK (RFC 3261 §13.3.1.4). `offered`: the
+   * 2xx carried our offer (the INVITE had none), so the ACK's body is the answer.
+   */
+  expectAck(transaction: InviteServerTransaction, response: SipResponse, offered = false): void {
     const retransmitter = new Invite2xxRetransmitter({
       clock: this.core.clock,
       timers: this.core.timers,
@@ -318,7 +334,7 @@ export class SipCall implements DialogOwner {
         this.ackWaitOver();
       },
     });
-    this.pendingAck = { cseq: response.cseq.seq, retransmitter };
+    this.pendingAck = { cseq: response.cseq.seq, retransmitter, offered };
     retransmitter.start();
   }
 
@@ -329,9 +345,14 @@ export class SipCall implements DialogOwner {
     // §13.3.1.4: "Response retransmissions cease when an ACK request for the response is received."
     pending.retransmitter.ackReceived();
     this.pendingAck = undefined;
-    const sdp = sdpOf(request);
-    if (sdp !== undefined) this.remote = sdp; // the answer to an offer we put in a 2xx (RFC 3264 §4 via §13.2.1)
     this.ackWaitOver();
+    if (pending.offered) {
+      // The answer to the offer we put in the 2xx (RFC 3264 §4 via RFC 3261 §13.2.1); an ACK without
+      // one leaves the offer unanswered, for the application to end the session.
+      const answer = sdpOf(request);
+      if (answer !== undefined) this.remote = answer;
+      this.events.emit('offerAnswered', answer, request);
+    }
     this.events.emit('confirmed');
   }
 
@@ -420,7 +441,8 @@ export class SipCall implements DialogOwner {
     transaction.respond(response);
     if (answer.sdp !== undefined) this.local = answer.sdp;
     if (offer !== undefined) this.remote = offer;
-    if (request.method === 'INVITE') this.expectAck(transaction as InviteServerTransaction, response);
+    // §14.2: an offerless re-INVITE makes our 2xx the offer; its answer comes in the ACK.
+    if (request.method === 'INVITE') this.expectAck(transaction as InviteServerTransaction, response, offer === undefined && answer.sdp !== undefined);
     if (timerOutcome !== undefined) this.sessionTimer.start(timerOutcome);
     this.events.emit('reinvite', { request, remoteSdp: offer, localSdp: answer.sdp });
   }
