@@ -15,10 +15,13 @@ import { ErrorCodes, type Logger } from '../../kernel/index.js';
 import type { CallProgressEvent, ClientNoun, Dial, NumberNoun, SipHeader, SipNoun } from '../../markup/index.js';
 import { Call } from '../call.js';
 import { resolveUrl } from '../verbs/verb-context.js';
-import type { LegAnswer, LegFailure, LegProgress, OutboundLeg, OutboundLegEvents, OutboundLegRequest } from './dial-ports.js';
-import { statusCallbackParameters } from './dial-parameters.js';
+import type { LegAnswer, LegFailure, LegProgress, OutboundLeg, OutboundLegEvents, OutboundLegRequest, StatusCallbackRequest } from './dial-ports.js';
+import { statusCallbackParameters, type ProgressFacts } from './dial-parameters.js';
 import { defaultResponseStatusTable, dialCallStatusOf, legStatusOf, type DialCallStatus, type DialRecordingFacts, type DialResult } from './dial-result.js';
 import type { DialContext } from './run-dial.js';
+
+/** What only the leg's end knows, carried by its completed callback. */
+type EndFacts = Pick<ProgressFacts, 'callDurationSeconds' | 'sipResponseCode' | 'recording'>;
 
 /** The nouns a <Dial> rings (issue 6: "up to 10 <Sip>, <Number> and <Client> nouns"). */
 export type CalledNoun = SipNoun | NumberNoun | ClientNoun;
@@ -135,6 +138,7 @@ export class DialAttempt {
       return false;
     }
     this.state = 'ringing';
+    this.expectFinal();
     // Seed 003: "The initiated event is fired when Twilio starts dialing the call."
     this.emit('initiated');
     this.unregister = this.context.children?.register(this.callSid, { end: (status) => this.endFromRest(status) });
@@ -245,29 +249,50 @@ export class DialAttempt {
   }
 
   /** A status callback for `event` when the noun subscribed to it, numbered from 0 per leg. */
-  private emit(event: CallProgressEvent, extra: { callDurationSeconds?: number; sipResponseCode?: number; recording?: DialRecordingFacts } = {}): void {
-    const { noun, context } = this;
-    if (noun.statusCallback === undefined || !noun.statusCallbackEvents.includes(event)) return;
+  private emit(event: CallProgressEvent, extra: EndFacts = {}): void {
+    const url = this.noun.statusCallback;
+    if (url === undefined || !this.noun.statusCallbackEvents.includes(event)) return;
     const sequenceNumber = this.sequenceNumber++;
-    const params = statusCallbackParameters(this.child.snapshot(), {
-      event,
-      sequenceNumber,
-      at: context.clock.now(),
-      ...(this.outbound === undefined ? {} : { sipCallId: this.outbound.sipCallId }),
-      ...extra,
-    });
     try {
-      context.callbacks.enqueue({
-        callSid: this.callSid,
-        sequenceNumber,
-        accountSid: context.accountSid,
-        url: resolveUrl(noun.statusCallback, context.documentUrl),
-        method: noun.statusCallbackMethod,
-        params,
-      });
+      this.context.callbacks.enqueue({ ...this.statusCallback(url, event, sequenceNumber, extra), sequenceNumber });
     } catch (error) {
       this.logger.error('status callback could not be queued', { event, error: String(error) });
     }
+  }
+
+  /**
+   * The noun asked for `completed` (alone, too, when it gave a statusCallback without events): the
+   * sink keeps where that callback goes while the leg lives, so that a crash before its end still
+   * ends in it (CallbackSink.expectFinal). Its parameters are the completed callback's as they stand
+   * when the INVITE goes out; only the end's facts are missing.
+   */
+  private expectFinal(): void {
+    const url = this.noun.statusCallback;
+    const { callbacks } = this.context;
+    if (url === undefined || !this.noun.statusCallbackEvents.includes('completed') || callbacks.expectFinal === undefined) return;
+    try {
+      callbacks.expectFinal(this.statusCallback(url, 'completed', this.sequenceNumber));
+    } catch (error) {
+      this.logger.error('the final status callback could not be kept', { error: String(error) });
+    }
+  }
+
+  /** The leg's status callback for `event` as it stands now (its SequenceNumber is the caller's to set on the request). */
+  private statusCallback(url: string, event: CallProgressEvent, sequenceNumber: number, extra: EndFacts = {}): Omit<StatusCallbackRequest, 'sequenceNumber'> {
+    const { noun, context } = this;
+    return {
+      callSid: this.callSid,
+      accountSid: context.accountSid,
+      url: resolveUrl(url, context.documentUrl),
+      method: noun.statusCallbackMethod,
+      params: statusCallbackParameters(this.child.snapshot(), {
+        event,
+        sequenceNumber,
+        at: context.clock.now(),
+        ...(this.outbound === undefined ? {} : { sipCallId: this.outbound.sipCallId }),
+        ...extra,
+      }),
+    };
   }
 }
 

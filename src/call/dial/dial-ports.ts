@@ -181,9 +181,23 @@ export interface StatusCallbackRequest {
   params: Record<string, string>;
 }
 
+/**
+ * Where a leg's `completed` status callback will go, told when its INVITE goes out. `params` are that
+ * callback's parameters as far as they are known then (statusCallbackParameters of the leg: CallSid,
+ * ParentCallSid, From, To, Direction, SipCallId…); CallStatus, CallDuration, Timestamp and
+ * SequenceNumber are the end's, and SipResponseCode and the recording only the end knows.
+ */
+export type FinalCallbackRequest = Omit<StatusCallbackRequest, 'sequenceNumber' | 'recordingSid'>;
+
 export interface CallbackSink {
   /** Fire and forget: the outbox makes delivery durable; a failing store is the sink's to log. */
   enqueue(callback: StatusCallbackRequest): void;
+  /**
+   * Optional: a leg whose noun asked for `completed` is live. A durable sink keeps the subscription
+   * with the leg, so that a crash before the leg's end still ends in that callback (issue 7: the
+   * store's recovery sends it, CallStatus=failed, with the leg's next SequenceNumber). Fire and forget.
+   */
+  expectFinal?(callback: FinalCallbackRequest): void;
 }
 
 /** How `<Dial record>` records (Twilio: `record-from-answer` / `-ringing`, and their `-dual` forms). */

@@ -42,6 +42,7 @@ export type {
   DialRecording,
   DialRecordingRequest,
   DialRecordingSession,
+  FinalCallbackRequest,
   OutboundDialer,
   OutboundLeg,
   OutboundLegEvents,

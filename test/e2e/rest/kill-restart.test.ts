@@ -1,14 +1,16 @@
 /**
  * Issue 7: "a kill -9 during calls and callbacks followed by a restart, checking that no record or
  * callback is lost". `dialtone start` (the built bin, SQLite in a data folder) takes inbound calls from
- * our UserAgent and places a REST-created call to SIPp while the application's status-callback
- * endpoint answers 503; the engine is SIGKILLed with calls live and callbacks pending, restarted on
+ * our UserAgent — one of them bridged by <Dial><Sip> to SIPp, the noun with a status callback of its
+ * own — and places a REST-created call to SIPp while the application's status-callback endpoints
+ * answer 503; the engine is SIGKILLed with calls live and callbacks pending, restarted on
  * the same data folder with the endpoint up, and then:
  * - every callback the engine had accepted (attempted) before the crash is delivered, in SequenceNumber
  *   order per call;
  * - the calls live at the crash are `failed`, with the events they had, and the application that
  *   subscribed to their end gets its final callback (CallStatus=failed, the call's next SequenceNumber,
- *   CallDuration, Timestamp, signed) exactly once;
+ *   CallDuration, Timestamp, signed) exactly once — the dialled leg's too, at its noun's statusCallback,
+ *   with ParentCallSid;
  * - the calls completed before the crash keep their records.
  */
 import { test } from 'node:test';
@@ -22,7 +24,7 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { silentLogger, systemClock } from '../../../src/kernel/index.js';
 import { openStore } from '../../../src/store/index.js';
-import { Caller, WebhookApp, eventually, type AppRequest } from '../support/harness.js';
+import { Caller, WebhookApp, eventually, type AppAnswer, type AppRequest } from '../support/harness.js';
 import { requireSipp, scenario, startSipp } from '../../support/sipp.js';
 
 const bin = join(import.meta.dirname, '../../../bin/dialtone.mjs');
@@ -72,7 +74,8 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
   const dir = await mkdtemp(join(tmpdir(), 'dialtone-kill-'));
   const app = await WebhookApp.start();
   const caller = await Caller.start();
-  const sipp = await startSipp({ scenario: scenario('uas-answer-200'), transport: 'u1', calls: 1, timeoutMs: 90_000 });
+  // The callee of the REST call and of the <Dial>.
+  const sipp = await startSipp({ scenario: scenario('uas-answer-200'), transport: 'u1', calls: 2, timeoutMs: 90_000 });
   let engine: Running | undefined;
   t.after(async () => {
     if (engine !== undefined && engine.child.exitCode === null && engine.child.signalCode === null) {
@@ -87,13 +90,21 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
 
   let callbacksUp = false;
   const delivered: AppRequest[] = [];
-  app.on('/status', (request) => {
+  // The routes' and REST call's status callbacks, and the <Dial> noun's own: down until the restart.
+  const statusEndpoint = (request: AppRequest): AppAnswer => {
     if (!callbacksUp) return { status: 503, body: 'down for maintenance', contentType: 'text/plain' };
     delivered.push(request);
     return { status: 204, body: '' };
-  });
+  };
+  app.on('/status', statusEndpoint);
+  app.on('/leg-status', statusEndpoint);
   app.on('/short', '<Response><Say>Goodbye.</Say><Hangup/></Response>');
   app.on('/voice', '<Response><Say>Please hold.</Say><Pause length="20"/></Response>');
+  app.on(
+    '/dial',
+    `<Response><Dial><Sip statusCallback="${app.url('/leg-status')}" statusCallbackEvent="initiated ringing answered completed">` +
+      `sip:callee@${sipp.address}</Sip></Dial></Response>`,
+  );
 
   const configPath = join(dir, 'dialtone.yaml');
   const writeConfig = (sipPort: number): Promise<void> =>
@@ -112,6 +123,10 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
         `  - match: { user: short }`,
         `    account: ${ACCOUNT_SID}`,
         `    voiceUrl: ${JSON.stringify(app.url('/short'))}`,
+        `    statusCallback: ${JSON.stringify(app.url('/status'))}`,
+        `  - match: { user: dial }`,
+        `    account: ${ACCOUNT_SID}`,
+        `    voiceUrl: ${JSON.stringify(app.url('/dial'))}`,
         `    statusCallback: ${JSON.stringify(app.url('/status'))}`,
         `  - match: "*"`,
         `    account: ${ACCOUNT_SID}`,
@@ -134,7 +149,8 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     const voice = app.requestsTo('/short')[i]!;
     completedSids.push(voice.params['CallSid']!);
   }
-  // Two calls live at the crash: one inbound from our UA, one REST-created to SIPp with every event.
+  // Four calls live at the crash: one inbound from our UA, one REST-created to SIPp with every event,
+  // and one inbound whose <Dial> bridged it with a child leg to SIPp, that noun subscribed to every event.
   const inbound = await caller.call(engine.sipPort, 'long');
   assert.ok(inbound.answered, 'the long inbound call is answered');
   const rest = await client.calls.create({
@@ -145,18 +161,27 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     statusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
   });
   await app.waitFor('/voice', 2);
-  const liveSids = app.requestsTo('/voice').map((request) => request.params['CallSid']!);
+  const dialling = await caller.call(engine.sipPort, 'dial');
+  assert.ok(dialling.answered, 'the dialling inbound call is answered');
+  const dialParentSid = (await app.waitFor('/dial')).params['CallSid']!;
+  const liveSids = [...app.requestsTo('/voice').map((request) => request.params['CallSid']!), dialParentSid];
   assert.ok(liveSids.includes(rest.sid));
   // Wait until the engine has tried (and been refused) the callbacks we know it must have accepted:
-  // each short call's completed, and the REST call's initiated, ringing and in-progress.
-  const attempted = (): Set<string> => new Set(app.requestsTo('/status').map(key));
+  // each short call's completed, the REST call's initiated, ringing and in-progress, and the same three
+  // of the dialled leg (its in-progress: the callee answered, and the bridge is made right after).
+  const legCallbacks = (): AppRequest[] => app.requestsTo('/leg-status');
+  const attempted = (): Set<string> => new Set([...app.requestsTo('/status'), ...legCallbacks()].map(key));
   await eventually(
     async () => attempted(),
-    (seen) => completedSids.every((sid) => [...seen].some((k) => k.startsWith(`${sid}#`))) && [0, 1, 2].every((n) => seen.has(`${rest.sid}#${n}`)),
+    (seen) =>
+      completedSids.every((sid) => [...seen].some((k) => k.startsWith(`${sid}#`))) &&
+      [0, 1, 2].every((n) => seen.has(`${rest.sid}#${n}`)) &&
+      [0, 1, 2].every((n) => legCallbacks().some((request) => request.params['SequenceNumber'] === String(n))),
   );
   const acceptedBeforeCrash = attempted();
+  const legSid = legCallbacks()[0]!.params['CallSid']!;
   const liveBefore = await client.calls.list({ status: 'in-progress' });
-  assert.deepEqual(new Set(liveBefore.map((call) => call.sid)), new Set(liveSids), 'both live calls are in progress');
+  assert.deepEqual(new Set(liveBefore.map((call) => call.sid)), new Set([...liveSids, legSid]), 'the live calls and the dialled leg are in progress');
 
   engine.child.kill('SIGKILL');
   assert.equal(await engine.exited, 'SIGKILL');
@@ -184,23 +209,33 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     assert.deepEqual(firstDeliveries, [...firstDeliveries].sort((a, b) => a - b), `call ${sid}: callbacks in SequenceNumber order (${numbers.join(',')})`);
   }
 
-  // The final callback of each live call: the inbound one's route and the REST call both subscribed
-  // to `completed`. It comes after what the call had told before the crash (the REST call: 0, 1, 2).
+  // The final callback of each live call: the inbound ones' routes, the REST call and the dialled
+  // leg's noun all subscribed to `completed`. It comes after what the call had told before the crash
+  // (the REST call and the leg: 0, 1, 2); the leg's goes to its noun's URL and names its parent.
+  const expectedFinals = new Map<string, { sequenceNumber: string; direction: string; path: string }>([
+    ...liveSids.map((sid) => [sid, { sequenceNumber: sid === rest.sid ? '3' : '0', direction: sid === rest.sid ? 'outbound-api' : 'inbound', path: '/status' }] as const),
+    [legSid, { sequenceNumber: '3', direction: 'outbound-dial', path: '/leg-status' }],
+  ]);
   const failedCallbacks = async (): Promise<AppRequest[]> => delivered.filter((request) => request.params['CallStatus'] === 'failed');
-  const finals = await eventually(failedCallbacks, (requests) => liveSids.every((sid) => requests.some((request) => request.params['CallSid'] === sid)), 2_400);
-  for (const sid of liveSids) {
+  const finals = await eventually(failedCallbacks, (requests) => [...expectedFinals.keys()].every((sid) => requests.some((request) => request.params['CallSid'] === sid)), 2_400);
+  for (const [sid, expected] of expectedFinals) {
     const mine = finals.filter((request) => request.params['CallSid'] === sid);
     assert.equal(mine.length, 1, `call ${sid}: one final callback (got ${mine.length})`);
     const final = mine[0]!;
-    assert.equal(final.params['SequenceNumber'], sid === rest.sid ? '3' : '0', `call ${sid}: the next SequenceNumber`);
+    assert.equal(final.path, expected.path, `call ${sid}: its subscriber's URL`);
+    assert.equal(final.params['SequenceNumber'], expected.sequenceNumber, `call ${sid}: the next SequenceNumber`);
     assert.match(final.params['CallDuration'] ?? '', /^\d+$/);
     assert.ok(!Number.isNaN(Date.parse(final.params['Timestamp'] ?? '')), `Timestamp ${final.params['Timestamp']}`);
     assert.equal(final.params['AccountSid'], ACCOUNT_SID);
-    assert.equal(final.params['Direction'], sid === rest.sid ? 'outbound-api' : 'inbound');
+    assert.equal(final.params['Direction'], expected.direction);
   }
+  const legFinal = finals.find((request) => request.params['CallSid'] === legSid)!;
+  assert.equal(legFinal.params['ParentCallSid'], dialParentSid);
+  assert.equal(legFinal.params['To'], `sip:callee@${sipp.address}`);
+  assert.equal(legFinal.params['CallbackSource'], 'call-progress-events');
 
   // Records: the live calls are failed, the completed ones kept — through the restarted REST API.
-  for (const sid of liveSids) {
+  for (const sid of [...liveSids, legSid]) {
     const call = await eventually(() => after.calls(sid).fetch(), (c) => c.status === 'failed');
     assert.equal(call.status, 'failed', `live call ${sid} is failed after the crash`);
   }
@@ -214,6 +249,7 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
   // same port, which answers at once (no such dialog) — sent to a stopped engine instead, it would be
   // retransmitted for 32 s (RFC 3261 Timer F) when the caller closes.
   await inbound.call.bye();
+  await dialling.call.bye();
 
   // Stop the engine cleanly, then read the events from the database it left.
   engine.child.kill('SIGTERM');
@@ -231,6 +267,8 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
       if (sid === rest.sid) assert.ok(events.length >= 3, `REST call ${sid} kept its events`);
       assert.deepEqual(events.map((event) => event.sequenceNumber), events.map((_e, i) => i));
     }
+    const legEvents = (await store.callEvents.list(legSid)).map((event) => event.name);
+    assert.deepEqual(legEvents, ['initiated', 'ringing', 'answered', 'completed'], `dialled leg events: ${legEvents.join(',')}`);
     for (const sid of completedSids) {
       const events = (await store.callEvents.list(sid)).map((event) => event.name);
       assert.ok(events.includes('completed'), `completed call ${sid}: ${events.join(',')}`);

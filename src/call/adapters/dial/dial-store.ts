@@ -4,6 +4,10 @@
  * `call_events` plus the outbox in one transaction (CallEventRepository.append), so the dispatcher
  * delivers them at least once and in SequenceNumber order.
  *
+ * A leg whose noun asked for `completed` keeps that subscription on its row (expectFinal): killed
+ * with the leg live, the engine's next start marks it failed and sends that callback, CallStatus=failed,
+ * with the leg's next SequenceNumber (CallRepository.markLiveCallsFailed), as for inbound and REST calls.
+ *
  * Writes of one call are chained: the row exists before its events (call_events references calls),
  * and updates land in the order they happened. A failing store is logged, never fails the call.
  * `idle()` resolves when every write started so far has settled (shutdown, tests).
@@ -11,7 +15,7 @@
 import type { Logger } from '../../../kernel/index.js';
 import type { Store } from '../../../store/index.js';
 import { isTerminal, type CallEvents, type CallState } from '../../call.js';
-import type { CallbackSink, StatusCallbackRequest } from '../../dial/index.js';
+import type { CallbackSink, FinalCallbackRequest, StatusCallbackRequest } from '../../dial/index.js';
 import { newCallRow } from '../store-sinks.js';
 
 /** Whole seconds between the answer and the end (0 for a leg never answered). */
@@ -71,6 +75,14 @@ export class DialStore implements CallbackSink {
         { callSid: callback.callSid, sequenceNumber: callback.sequenceNumber, name: eventNameOf(callback.params), timestamp, params: callback.params },
         target,
       );
+    });
+  }
+
+  expectFinal(callback: FinalCallbackRequest): void {
+    const finalCallback = { url: callback.url, method: callback.method, params: callback.params };
+    // Chained after the row's creation and before the leg's first event, like every write of the leg.
+    this.chain(callback.callSid, async () => {
+      await this.store.calls.update(callback.callSid, { finalCallback });
     });
   }
 
