@@ -211,6 +211,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     clock,
     logger,
     otherExecutors: outboundDialExecutors(dial),
+    recordingServices: media,
   });
   const api = createApiServer({ store, accounts, control, publicUrl: media.publicUrl, logger });
   // Stopping in order: the REST API and live calls first (BYE, their final state and status callbacks

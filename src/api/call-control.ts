@@ -12,6 +12,24 @@ export type StatusCallbackEvent = 'initiated' | 'ringing' | 'answered' | 'comple
 
 export type MachineDetection = 'Enable' | 'DetectMessageEnd';
 
+/** Twilio's RecordingStatusCallbackEvent values. */
+export type RecordingStatusEvent = 'in-progress' | 'completed' | 'absent';
+
+/** `Record=true` and the Recording* parameters that go with it (Twilio's defaults filled in). */
+export interface CallRecordingRequest {
+  /** RecordingChannels; default `mono`. Dual: the called party on channel 1, what Dialtone sends on channel 2. */
+  channels: 'mono' | 'dual';
+  /** RecordingTrack; default `both`: `inbound` is what the called party sends, `outbound` what it hears. */
+  track: 'inbound' | 'outbound' | 'both';
+  /** Trim; default `trim-silence`. */
+  trimSilence: boolean;
+  statusCallback?: string;
+  /** RecordingStatusCallbackMethod; default POST. */
+  statusCallbackMethod: HttpMethod;
+  /** RecordingStatusCallbackEvent; default `['completed']`. */
+  statusCallbackEvents: RecordingStatusEvent[];
+}
+
 /** `POST /Calls.json`, validated. Exactly one of `url` and `twiml` is set. */
 export interface CreateCallRequest {
   accountSid: string;
@@ -30,7 +48,8 @@ export interface CreateCallRequest {
   statusCallbackMethod: HttpMethod;
   /** Seconds to let the callee ring; default 60, at most 600. */
   timeout: number;
-  record: boolean;
+  /** `false` unless Record=true. */
+  record: false | CallRecordingRequest;
   sipAuthUsername?: string;
   /** A secret: never log it, never store it. */
   sipAuthPassword?: string;

@@ -4,10 +4,11 @@
  */
 import { redactText } from '../store/index.js';
 import { ApiErrorCodes, badRequest, invalidParameter } from './api-error.js';
-import type { CallUpdate, CreateCallRequest, HttpMethod, MachineDetection, StatusCallbackEvent } from './call-control.js';
+import type { CallRecordingRequest, CallUpdate, CreateCallRequest, HttpMethod, MachineDetection, RecordingStatusEvent, StatusCallbackEvent } from './call-control.js';
 import type { Form } from './form.js';
 
 const statusCallbackEvents: readonly StatusCallbackEvent[] = ['initiated', 'ringing', 'answered', 'completed'];
+const recordingStatusEvents: readonly RecordingStatusEvent[] = ['in-progress', 'completed', 'absent'];
 const maxTimeoutSeconds = 600;
 const defaultTimeoutSeconds = 60;
 /** Twilio's limit on the Twiml parameter. */
@@ -62,6 +63,44 @@ function optionalUrl(form: Form, name: string, code: number): string | undefined
   return value;
 }
 
+/** A parameter that takes one of `values`, or `fallback` when absent. */
+function oneOf<T extends string>(form: Form, name: string, values: readonly T[], fallback: T): T {
+  const value = form.get(name);
+  if (value === undefined) return fallback;
+  if (!(values as readonly string[]).includes(value)) throw invalidParameter(`${name} must be one of ${values.join(', ')}`);
+  return value as T;
+}
+
+/**
+ * The values of an event list, repeated (as the official libraries send it) or space-separated (as
+ * some documentation shows), each one of `allowed`, without duplicates; `fallback` when none.
+ */
+function eventList<T extends string>(form: Form, name: string, allowed: readonly T[], fallback: T[]): T[] {
+  const events: T[] = [];
+  for (const value of form.getAll(name).flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '')) {
+    const event = value.toLowerCase() as T;
+    if (!allowed.includes(event)) throw invalidParameter(`${name} must be one of ${allowed.join(', ')}`);
+    if (!events.includes(event)) events.push(event);
+  }
+  return events.length > 0 ? events : fallback;
+}
+
+/** Record=true with its Recording* parameters and Twilio's defaults for the Calls resource; `false` otherwise (the rest is then ignored, as Twilio does). */
+function recordingRequest(form: Form): false | CallRecordingRequest {
+  if (!booleanParameter(form, 'Record')) return false;
+  const recording: CallRecordingRequest = {
+    channels: oneOf(form, 'RecordingChannels', ['mono', 'dual'], 'mono'),
+    track: oneOf(form, 'RecordingTrack', ['inbound', 'outbound', 'both'], 'both'),
+    // "Trim: … Can be: trim-silence or do-not-trim and the default is trim-silence."
+    trimSilence: oneOf(form, 'Trim', ['trim-silence', 'do-not-trim'], 'trim-silence') === 'trim-silence',
+    statusCallbackMethod: method(form, 'RecordingStatusCallbackMethod'),
+    statusCallbackEvents: eventList(form, 'RecordingStatusCallbackEvent', recordingStatusEvents, ['completed']),
+  };
+  const statusCallback = optionalUrl(form, 'RecordingStatusCallback', ApiErrorCodes.invalidParameter);
+  if (statusCallback !== undefined) recording.statusCallback = statusCallback;
+  return recording;
+}
+
 function booleanParameter(form: Form, name: string): boolean {
   const value = form.get(name);
   if (value === undefined) return false;
@@ -96,15 +135,6 @@ export function createCallRequestFromForm(accountSid: string, form: Form): Creat
   if (twiml !== undefined && twiml.length > maxTwimlLength) {
     throw invalidParameter(`Twiml must be at most ${maxTwimlLength} characters`);
   }
-  const events: StatusCallbackEvent[] = [];
-  // Repeated (as the official libraries send it) or space-separated (as some documentation shows).
-  for (const value of form.getAll('StatusCallbackEvent').flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== '')) {
-    const event = value.toLowerCase() as StatusCallbackEvent;
-    if (!statusCallbackEvents.includes(event)) {
-      throw invalidParameter(`StatusCallbackEvent must be one of ${statusCallbackEvents.join(', ')}`);
-    }
-    if (!events.includes(event)) events.push(event);
-  }
   let timeout = defaultTimeoutSeconds;
   const timeoutText = form.get('Timeout');
   if (timeoutText !== undefined) {
@@ -127,10 +157,10 @@ export function createCallRequestFromForm(accountSid: string, form: Form): Creat
     from,
     method: method(form, 'Method'),
     fallbackMethod: method(form, 'FallbackMethod'),
-    statusCallbackEvents: events.length > 0 ? events : ['completed'],
+    statusCallbackEvents: eventList(form, 'StatusCallbackEvent', statusCallbackEvents, ['completed']),
     statusCallbackMethod: method(form, 'StatusCallbackMethod'),
     timeout,
-    record: booleanParameter(form, 'Record'),
+    record: recordingRequest(form),
   };
   // Twiml wins over Url when both are given, as Twilio documents for Twiml.
   if (twiml !== undefined) request.twiml = twiml;

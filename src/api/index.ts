@@ -5,7 +5,16 @@
  * the call engine implements `CallControl`.
  */
 export { createApiServer, apiPrefixes, type ApiServerOptions } from './api-server.js';
-export type { CallControl, CreateCallRequest, CallUpdate, HttpMethod, StatusCallbackEvent, MachineDetection } from './call-control.js';
+export type {
+  CallControl,
+  CreateCallRequest,
+  CallRecordingRequest,
+  CallUpdate,
+  HttpMethod,
+  StatusCallbackEvent,
+  RecordingStatusEvent,
+  MachineDetection,
+} from './call-control.js';
 export { ApiError, ApiErrorCodes, twilioErrorBody, type TwilioErrorBody } from './api-error.js';
 export { createCredentialVerifier, parseBasicAuthorization, type Credentials } from './basic-auth.js';
 export { rfc2822 } from './twilio-json.js';

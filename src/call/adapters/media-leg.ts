@@ -19,7 +19,8 @@
  *   writes our offer for the 200; until the ACK's answer (`acceptAnswer`) fixes the codec and the
  *   remote address the leg's port is a detached one that sends nowhere (no early media can reach a
  *   caller who has no answer of ours), then the real port is built on the pair and the leg works as
- *   any other. An offerless re-INVITE (§14.2) gets our current description as an offer (`reoffer`),
+ *   any other; what follows the leg's port (`followPort`: a recording's taps) moves to it. An
+ *   offerless re-INVITE (§14.2) gets our current description as an offer (`reoffer`),
  *   and the ACK's answer to it goes to `acceptAnswer` as well.
  *
  * Owns its port and player; `close()` is idempotent and stops whatever plays or records.
@@ -215,6 +216,8 @@ export class MediaLeg implements LegMedia {
   private pendingOffer: string | undefined;
   /** A late-offer leg's RTP pair, until the answer builds the port on it. */
   private unsettledPair: RtpSocketPair | undefined;
+  /** Taps that follow the leg onto each port it uses (`followPort`), with the current attachment's detach. */
+  private readonly portFollowers = new Set<{ attach: (port: MediaPort) => () => void; detach: () => void }>();
 
   /**
    * `local`: our SDP as sent (session id and version, the c= address), for re-INVITEs; a leg made from
@@ -248,15 +251,30 @@ export class MediaLeg implements LegMedia {
     return this.codec.sampleRate;
   }
 
-  /** Takes `port` with the codec of `negotiated`: the encoder, the player and the digit detection follow it. */
+  /**
+   * Calls `attach` with the leg's port now and with each port that replaces it (a late offer's answer),
+   * after detaching from the previous one, so that a recording keeps hearing the leg. The function
+   * returned detaches and stops following.
+   */
+  followPort(attach: (port: MediaPort) => () => void): () => void {
+    const follower = { attach, detach: attach(this.mediaPort) };
+    this.portFollowers.add(follower);
+    return () => {
+      if (this.portFollowers.delete(follower)) follower.detach();
+    };
+  }
+
+  /** Takes `port` with the codec of `negotiated`: the encoder, the player, the digit detection and the followers move to it. */
   private use(port: MediaPort, negotiated: NegotiatedMedia): void {
     const previous = this.mediaPort as MediaPort | undefined;
     if (previous !== undefined) {
+      for (const follower of this.portFollowers) follower.detach();
       previous.close();
       this.player.close();
       this.codec.close();
     }
     this.mediaPort = port;
+    for (const follower of this.portFollowers) follower.detach = follower.attach(port);
     this.media = negotiated;
     this.codec = createPayloadCodec(negotiated.codec.name);
     const sampleRate = this.codec.sampleRate;

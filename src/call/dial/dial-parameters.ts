@@ -101,12 +101,14 @@ export interface RecordingFacts {
   /** Wall-clock milliseconds when the recording started. */
   startedAt: number;
   track: RecordingTrack;
+  /** Twilio's RecordingSource; default DialVerb (`OutboundAPI`: a REST call's Record=true). */
+  source?: 'DialVerb' | 'OutboundAPI';
 }
 
 /**
  * Twilio's recordingStatusCallback request: AccountSid, CallSid, RecordingSid, RecordingUrl,
  * RecordingStatus, RecordingDuration, RecordingChannels, RecordingStartTime, RecordingSource
- * (`DialVerb` for <Dial record>) and RecordingTrack.
+ * (`DialVerb` for <Dial record>, `OutboundAPI` for a REST call's Record=true) and RecordingTrack.
  */
 export function recordingStatusCallbackParameters(facts: RecordingFacts): WebhookParameters {
   const params: WebhookParameters = {
@@ -119,7 +121,7 @@ export function recordingStatusCallbackParameters(facts: RecordingFacts): Webhoo
   if (facts.durationSeconds !== undefined) params['RecordingDuration'] = String(facts.durationSeconds);
   params['RecordingChannels'] = String(facts.channels);
   params['RecordingStartTime'] = formatRfc2822(facts.startedAt);
-  params['RecordingSource'] = 'DialVerb';
+  params['RecordingSource'] = facts.source ?? 'DialVerb';
   params['RecordingTrack'] = facts.track;
   return params;
 }

@@ -9,21 +9,23 @@
  * - A re-INVITE without SDP on such a call (RFC 3261 §14.2) gets our offer of the session as it is,
  *   and the ACK's answer moves the audio to a new address.
  * - A late-offer caller <Dial answerOnBridge>s SIPp's RTP echo: its tone crosses the bridge to the
- *   callee and back (audio both ways), and `*` (hangupOnStar) ends the dialled leg.
+ *   callee and back (audio both ways), and `*` (hangupOnStar) ends the dialled leg. The Dial records
+ *   from ringing, before the ACK's answer replaced the caller's port: the caller's channel is still
+ *   in the recording (the recording follows the leg onto its new port).
  * - An ACK without SDP leaves the offer unanswered: the engine ends the call with a BYE whose Reason
  *   header (RFC 3326) says 488 (SIPp checks it), and records a notification. So does an answer that
  *   names none of the offered codecs (G.729).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { resolveConfig } from '../../../src/config/index.js';
 import { ErrorCodes, silentLogger, systemClock } from '../../../src/kernel/index.js';
-import { bindUdpSocket, createPayloadCodec, MediaPort } from '../../../src/media/index.js';
+import { bindUdpSocket, createPayloadCodec, MediaPort, parseWav, pcmSamples } from '../../../src/media/index.js';
 import { startEngine, type Engine } from '../../../src/main.js';
 import type { MediaLeg } from '../../../src/call/adapters/media-leg.js';
 import { assertSippPassed, requireSipp, runSipp, scenario, startSipp, type SippResult } from '../../support/sipp.js';
@@ -193,12 +195,16 @@ test('late offer, then a re-INVITE without SDP: our 200 offers the session as it
   }
 });
 
-test('late offer: the caller <Dial answerOnBridge>s SIPp\'s RTP echo and is bridged: its tone comes back through the callee', { timeout: 90_000 }, async (t) => {
+test('late offer: the caller <Dial answerOnBridge record="record-from-ringing-dual">s SIPp\'s RTP echo and is bridged: its tone comes back through the callee, and both are recorded', { timeout: 90_000 }, async (t) => {
   if (!requireSipp(t)) return;
-  const callee = await startSipp({ scenario: scenario('uas-echo-rtp'), transport: 'u1', calls: 1, timeoutMs: 50_000, rtpEcho: true });
+  // The callee rings a while: recording from ringing is under way on the caller's port that waits
+  // for the ACK's answer before our 200 goes out.
+  const callee = await startSipp({ scenario: join(scenarios, 'uas-ring-then-echo-rtp.xml'), transport: 'u1', calls: 1, timeoutMs: 50_000, rtpEcho: true, callDurationMs: 1_500 });
   const app = await WebhookApp.start();
   const voice = new VoiceResponse();
-  voice.dial({ action: '/dial-action', answerOnBridge: true, hangupOnStar: true }).sip(`sip:echo@127.0.0.1:${callee.port}`);
+  voice
+    .dial({ action: '/dial-action', answerOnBridge: true, hangupOnStar: true, record: 'record-from-ringing-dual', trim: 'do-not-trim' })
+    .sip(`sip:echo@127.0.0.1:${callee.port}`);
   app.on('/voice', voice.toString());
   const after = new VoiceResponse();
   after.hangup();
@@ -220,7 +226,17 @@ test('late offer: the caller <Dial answerOnBridge>s SIPp\'s RTP echo and is brid
     const action = await within(app.waitFor('/dial-action'), 20_000, 'the <Dial> action');
     assert.equal(action.params['DialCallStatus'], 'completed');
     assertSippPassed(await caller, 1, 'SIPp late-offer caller');
-    assertSippPassed(await callee.done, 1, 'SIPp callee (uas-echo-rtp)');
+    assertSippPassed(await callee.done, 1, 'SIPp callee (uas-ring-then-echo-rtp)');
+    // The caller's tone on the left channel: its audio reached the port the ACK's answer built.
+    const recording = await setup.engine.store.recordings.get(action.params['RecordingSid'] ?? '');
+    assert.ok(recording !== undefined, 'the <Dial> action names the recording');
+    const wav = parseWav(await readFile(recording.filePath));
+    assert.equal(wav.channels, 2);
+    const samples = pcmSamples(wav);
+    const peaks = [0, 0];
+    for (let i = 0; i < samples.length; i++) peaks[i % 2] = Math.max(peaks[i % 2]!, Math.abs(samples[i]!));
+    assert.ok(peaks[0]! > 4000, `the caller's tone is on the left channel (peak ${peaks[0]})`);
+    assert.ok(peaks[1]! > 4000, `the callee's echo is on the right channel (peak ${peaks[1]})`);
   } finally {
     ear.port.close();
     await rtp.close();

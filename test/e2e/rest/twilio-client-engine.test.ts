@@ -7,23 +7,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import twilio from 'twilio';
-import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, eventually, startTestEngine, type EngineSetup } from '../support/harness.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { createTestDatabase, forEachBackend, type BackendName, type TestDatabase } from '../../unit/store/store-backends.js';
-
-/** twilio's own RequestClient, with https://*.twilio.com rewritten to the engine's REST API. */
-class DialtoneRequestClient extends twilio.RequestClient {
-  readonly seen: string[] = [];
-  constructor(private readonly base: string) {
-    super();
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    const uri = opts.uri.replace(/^https:\/\/[a-z0-9.-]*twilio\.com/, this.base);
-    this.seen.push(`${opts.method.toUpperCase()} ${uri}`);
-    return super.request<TData>({ ...opts, uri });
-  }
-}
+import { twilioClientFor, type DialtoneRequestClient } from './dialtone-request-client.js';
 
 /** The fields of a PCM WAV header that matter here, or a failed assertion. */
 function parseWav(wav: Buffer): { channels: number; sampleRate: number; bitsPerSample: number; durationSeconds: number } {
@@ -67,11 +54,7 @@ forEachBackend('the official twilio client against a running engine', (backend: 
       // SQLite lives in the engine's own data folder; PostgreSQL gets a schema of its own.
       database = backend === 'postgres' ? await createTestDatabase('postgres') : undefined;
       setup = await startTestEngine([], database === undefined ? {} : { database: database.url });
-      const listening = setup.engine.httpListening();
-      assert.ok(listening !== undefined, 'the REST API listens');
-      apiBase = `http://127.0.0.1:${listening.port}`;
-      http = new DialtoneRequestClient(apiBase);
-      client = twilio(ACCOUNT_SID, AUTH_TOKEN, { httpClient: http });
+      ({ apiBase, http, client } = twilioClientFor(setup));
     });
     after(async () => {
       await setup?.close();

@@ -33,6 +33,7 @@ import {
   createSipDialer,
   isSipOutboundLeg,
   type BridgeableLeg,
+  type RecordableLeg,
   type RecordingServices,
 } from '../../../src/call/adapters/dial/index.js';
 import type { Leg } from '../../../src/call/index.js';
@@ -90,9 +91,11 @@ function tone(k: number): Uint8Array {
   return out;
 }
 
-function pcmuCaller(port: MediaPort): BridgeableLeg {
+function pcmuCaller(port: MediaPort): BridgeableLeg & RecordableLeg {
   return {
     port,
+    // A port that is never replaced: followers attach once.
+    followPort: (attach) => attach(port),
     negotiated: {
       codec: { name: 'PCMU', payloadType: 0, clockRate: 8000, sampleRate: 8000, channels: 1, ptimeMs: 20, fmtp: null },
       telephoneEventPayloadType: 101,

@@ -69,11 +69,44 @@ test('every Twilio parameter maps to its field', () => {
     statusCallbackEvents: ['initiated', 'ringing', 'answered', 'completed'],
     statusCallbackMethod: 'GET',
     timeout: 600,
-    record: true,
+    // Record=true alone: Twilio's defaults for the Calls resource.
+    record: { channels: 'mono', track: 'both', trimSilence: true, statusCallbackMethod: 'POST', statusCallbackEvents: ['completed'] },
     sipAuthUsername: 'alice',
     sipAuthPassword: 's3cret',
     machineDetection: 'DetectMessageEnd',
   });
+});
+
+test('Record=true takes RecordingChannels, RecordingTrack, Trim and the recording status callback; without it they are ignored', () => {
+  const request = createCallRequestFromForm(
+    accountSid,
+    form({
+      ...valid,
+      Record: 'true',
+      RecordingChannels: 'dual',
+      RecordingTrack: 'inbound',
+      Trim: 'do-not-trim',
+      RecordingStatusCallback: 'https://app.test/recording',
+      RecordingStatusCallbackMethod: 'get',
+      RecordingStatusCallbackEvent: ['in-progress completed', 'absent', 'completed'],
+    }),
+  );
+  assert.deepEqual(request.record, {
+    channels: 'dual',
+    track: 'inbound',
+    trimSilence: false,
+    statusCallback: 'https://app.test/recording',
+    statusCallbackMethod: 'GET',
+    statusCallbackEvents: ['in-progress', 'completed', 'absent'],
+  });
+  // Twilio ignores the Recording* parameters of a call it does not record.
+  assert.equal(createCallRequestFromForm(accountSid, form({ ...valid, RecordingChannels: 'stereo' })).record, false);
+  rejects({ ...valid, Record: 'true', RecordingChannels: 'stereo' }, 20001, /RecordingChannels/);
+  rejects({ ...valid, Record: 'true', RecordingTrack: 'left' }, 20001, /RecordingTrack/);
+  rejects({ ...valid, Record: 'true', Trim: 'yes' }, 20001, /Trim/);
+  rejects({ ...valid, Record: 'true', RecordingStatusCallback: 'nowhere' }, 20001, /RecordingStatusCallback/);
+  rejects({ ...valid, Record: 'true', RecordingStatusCallbackMethod: 'PUT' }, 20001, /RecordingStatusCallbackMethod/);
+  rejects({ ...valid, Record: 'true', RecordingStatusCallbackEvent: 'failed' }, 20001, /RecordingStatusCallbackEvent/);
 });
 
 test('To may be a SIP URI, client:name or a number; Twiml wins over Url', () => {

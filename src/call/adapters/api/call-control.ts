@@ -8,13 +8,15 @@
  */
 import type { AccountConfig, RegionConfig, TrunkConfig } from '../../../config/index.js';
 import { DialtoneError, ErrorCodes, newSid, type Clock, type Logger } from '../../../kernel/index.js';
-import type { CallProgressEvent, HttpMethod } from '../../../markup/index.js';
+import type { CallProgressEvent, HttpMethod, RecordingStatusEvent, RecordingTrack } from '../../../markup/index.js';
 import type { CallRecord, Store } from '../../../store/index.js';
 import type { ResponseStatusTable } from '../../dial/index.js';
 import type { WebhookPort } from '../../document-fetcher.js';
 import type { DocumentSource } from '../../document-runner.js';
 import type { NotificationSink } from '../../notifications.js';
+import type { RecordingServices } from '../dial/dial-recording.js';
 import { StoreNotificationSink } from '../store-sinks.js';
+import type { CallRecordingSettings } from './call-recording.js';
 import { callTargetOf } from './call-target.js';
 import type { LiveCalls } from './live-calls.js';
 import { OutboundApiCall, type OutboundExecutors } from './outbound-api-call.js';
@@ -34,10 +36,21 @@ export interface OutboundCallRequest {
   statusCallbackEvents: CallProgressEvent[];
   statusCallbackMethod: HttpMethod;
   timeout: number;
-  record: boolean;
+  /** `false` unless Record=true (the API's CallRecordingRequest). */
+  record: false | CallRecordingRequest;
   sipAuthUsername?: string;
   sipAuthPassword?: string;
   machineDetection?: string;
+}
+
+/** Record=true with its Recording* parameters, validated and defaulted. */
+export interface CallRecordingRequest {
+  channels: 'mono' | 'dual';
+  track: RecordingTrack;
+  trimSilence: boolean;
+  statusCallback?: string;
+  statusCallbackMethod: HttpMethod;
+  statusCallbackEvents: RecordingStatusEvent[];
 }
 
 /** `POST /Calls/{Sid}.json`, validated (the API's CallUpdate). */
@@ -62,6 +75,8 @@ export interface CallControlOptions {
   logger: Logger;
   /** <Dial> and other executors: fixed, or per call (`outboundDialExecutors(dialWiring, …)`). */
   otherExecutors?: OutboundExecutors;
+  /** Where Record=true recordings go (the engine's MediaServices); without it Record=true only warns. */
+  recordingServices?: RecordingServices;
   responseStatusTable?: ResponseStatusTable;
 }
 
@@ -122,7 +137,10 @@ export function createCallControl(options: CallControlOptions): EngineCallContro
         status: 'queued',
       });
       for (const warning of target.warnings) warn(account.sid, callSid, warning);
-      if (request.record) warn(account.sid, callSid, 'Record=true is not supported by this engine yet; the call is not recorded');
+      if (request.record !== false && options.recordingServices === undefined) {
+        warn(account.sid, callSid, 'Record=true: this engine has no recordings folder; the call is not recorded');
+      }
+      const recording = request.record === false || options.recordingServices === undefined ? undefined : callRecordingSettings(request.record);
       if (request.machineDetection !== undefined) {
         warn(account.sid, callSid, `MachineDetection=${request.machineDetection} is not supported by this engine yet; AnsweredBy is not set`);
       }
@@ -139,6 +157,7 @@ export function createCallControl(options: CallControlOptions): EngineCallContro
             : { statusCallback: { url: request.statusCallback, method: request.statusCallbackMethod, events: request.statusCallbackEvents } }),
           timeoutSeconds: request.timeout,
           invite: target.request,
+          ...(recording === undefined ? {} : { recording }),
         },
         {
           store: options.store,
@@ -150,6 +169,7 @@ export function createCallControl(options: CallControlOptions): EngineCallContro
           logger,
           ...(options.otherExecutors === undefined ? {} : { otherExecutors: options.otherExecutors }),
           ...(options.responseStatusTable === undefined ? {} : { responseStatusTable: options.responseStatusTable }),
+          ...(options.recordingServices === undefined ? {} : { recordingServices: options.recordingServices }),
         },
       );
       calls.set(callSid, call);
@@ -181,5 +201,16 @@ export function createCallControl(options: CallControlOptions): EngineCallContro
       })();
       return closing;
     },
+  };
+}
+
+function callRecordingSettings(request: CallRecordingRequest): CallRecordingSettings {
+  return {
+    channels: request.channels,
+    track: request.track,
+    trimSilence: request.trimSilence,
+    ...(request.statusCallback === undefined
+      ? {}
+      : { statusCallback: { url: request.statusCallback, method: request.statusCallbackMethod, events: request.statusCallbackEvents } }),
   };
 }

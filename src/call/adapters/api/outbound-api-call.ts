@@ -12,11 +12,16 @@
  * ```
  * Twilio's `initiated` is not a status of the Call (queued until it rings): it is the moment the
  * INVITE leaves, told to the store (its row shows `initiated`) and to the application.
+ *
+ * Record=true (call-recording.ts) records from the answer until the call ends; the recording's
+ * status callbacks (in-progress, then completed or absent, as subscribed) go to RecordingStatusCallback,
+ * and the `completed` status callback carries RecordingUrl, RecordingSid and RecordingDuration
+ * (Twilio: "The recording_url is sent to the status_callback URL").
  */
 import type { AccountConfig } from '../../../config/index.js';
 import type { Clock, Logger, TimerHandle } from '../../../kernel/index.js';
 import { ErrorCodes } from '../../../kernel/index.js';
-import type { CallProgressEvent, HttpMethod } from '../../../markup/index.js';
+import type { CallProgressEvent, HttpMethod, RecordingStatusEvent } from '../../../markup/index.js';
 import type { Store } from '../../../store/index.js';
 import { Call, isTerminal, type CallEvents, type CallState, type EndStatus } from '../../call.js';
 import { CallLeg, type SipLegPort } from '../../call-leg.js';
@@ -24,6 +29,7 @@ import {
   defaultResponseStatusTable,
   dialCallStatusOf,
   legStatusOf,
+  recordingStatusCallbackParameters,
   statusCallbackParameters,
   type LegFailure,
   type OutboundLegEvents,
@@ -33,7 +39,9 @@ import {
 import { DocumentFetcher, type WebhookPort } from '../../document-fetcher.js';
 import { DocumentRunner, type DocumentSource, type OtherExecutors } from '../../document-runner.js';
 import type { NotificationSink } from '../../notifications.js';
+import type { RecordingServices, RecordingSession, StoppedRecording } from '../dial/dial-recording.js';
 import { callDurationSeconds } from '../store-sinks.js';
+import { startCallRecording, type CallRecordingSettings } from './call-recording.js';
 import type { LiveCallHandle, LiveCalls } from './live-calls.js';
 import type { MediaLeg } from '../media-leg.js';
 import type { MediaDialer, MediaOutboundLeg } from './ua-media-dialer.js';
@@ -63,6 +71,8 @@ export interface OutboundApiCallSettings {
   /** Seconds to let the callee ring. */
   timeoutSeconds: number;
   invite: OutboundLegRequest;
+  /** Record=true; needs `recordingServices` in the deps. */
+  recording?: CallRecordingSettings;
 }
 
 export interface OutboundApiCallDeps {
@@ -75,6 +85,7 @@ export interface OutboundApiCallDeps {
   logger: Logger;
   otherExecutors?: OutboundExecutors;
   responseStatusTable?: ResponseStatusTable;
+  recordingServices?: RecordingServices;
 }
 
 type Outcome = { kind: 'answered'; status: number } | { kind: 'failed'; failure: LegFailure };
@@ -97,6 +108,11 @@ export class OutboundApiCall {
   /** The 2xx came (the leg may not exist yet: a REST end in between is applied once it does). */
   private answered = false;
   private hangupRequested = false;
+  /** Record=true: the recording once started (undefined when it could not start). */
+  private recording: Promise<RecordingSession | undefined> | undefined;
+  private recordingStopped: Promise<StoppedRecording | undefined> | undefined;
+  /** The recording's callbacks count from 0 apart from the call's events (as <Dial record>'s do). */
+  private recordingSequenceNumber = 0;
   private settle!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.settle = resolve));
 
@@ -177,6 +193,8 @@ export class OutboundApiCall {
       await this.runDocument(outbound);
     } finally {
       deps.clock.clearTimeout(this.ringTimer);
+      // Normally stopped when the call ended (its `completed` callback waits for it); this covers an engine failure.
+      await this.stopRecording();
       outbound.close();
     }
   }
@@ -196,6 +214,8 @@ export class OutboundApiCall {
     const leg = new CallLeg(call, sip, media, this.logger);
     this.leg = leg;
     await leg.answer();
+    // Twilio's Record=true records "the phone call" from the answer: before the first document is fetched.
+    const recording = this.startRecording(media);
     if (this.remoteEnded) leg.remoteHangup();
     else if (this.hangupRequested) {
       leg.remoteHangup();
@@ -217,6 +237,7 @@ export class OutboundApiCall {
       notifications: deps.notifications,
       logger: this.logger,
     });
+    await recording;
     const start = this.start;
     const executors =
       typeof deps.otherExecutors === 'function'
@@ -232,9 +253,69 @@ export class OutboundApiCall {
       ...(executors === undefined ? {} : { otherExecutors: executors }),
     });
     this.runner = runner;
+    // The application hears of the answer only once the call's state is stored, so that a REST fetch
+    // from its webhook finds the call in-progress (a store write resolves once it is durable).
+    await this.writes;
     await runner.run(start);
     // The runner hangs up when a document runs out; anything left (an engine failure) ends here.
     if (!call.ended) await leg.hangup().catch((error: unknown) => this.logger.warn('hang-up failed', { error: String(error) }));
+  }
+
+  /** Record=true: starts the recording of `media`; a recording that cannot start is a notification, not a failed call. */
+  private startRecording(media: MediaLeg): Promise<RecordingSession | undefined> {
+    const settings = this.settings.recording;
+    const services = this.deps.recordingServices;
+    // A call that ended while answering (the callee's BYE) is not recorded: nothing would stop it.
+    if (settings === undefined || services === undefined || this.call.ended || this.recordingStopped !== undefined) return Promise.resolve(undefined);
+    const call = { accountSid: this.settings.account.sid, callSid: this.call.sid };
+    this.recording = startCallRecording(media, call, settings, { services, clock: this.deps.clock, logger: this.logger }).then(
+      (session) => {
+        this.recordingCallback('in-progress', session);
+        return session;
+      },
+      (error: unknown) => {
+        this.logger.error('the call recording could not start', { error: String(error) });
+        this.notify(ErrorCodes.recordingWriteFailed, `Record=true: the call recording could not start: ${String(error)}`);
+        return undefined;
+      },
+    );
+    return this.recording;
+  }
+
+  /** Ends the recording once (when the call ends); resolves with what it kept, if it was recording. */
+  private stopRecording(): Promise<StoppedRecording | undefined> {
+    this.recordingStopped ??= (this.recording ?? Promise.resolve(undefined)).then(async (session) => {
+      if (session === undefined) return undefined;
+      const stopped = await session.stop();
+      // Twilio's RecordingStatus: "completed" when the recording is there, "absent" when nothing was kept.
+      this.recordingCallback(stopped.durationSeconds > 0 ? 'completed' : 'absent', session, stopped.durationSeconds);
+      return stopped;
+    });
+    return this.recordingStopped;
+  }
+
+  /** A RecordingStatusCallback request when RecordingStatusCallbackEvent subscribes to `status`. */
+  private recordingCallback(status: RecordingStatusEvent, session: RecordingSession, durationSeconds?: number): void {
+    const settings = this.settings.recording;
+    const callback = settings?.statusCallback;
+    if (settings === undefined || callback === undefined || !callback.events.includes(status)) return;
+    const accountSid = this.settings.account.sid;
+    const params = recordingStatusCallbackParameters({
+      accountSid,
+      callSid: this.call.sid,
+      recordingSid: session.recordingSid,
+      recordingUrl: session.recordingUrl,
+      status,
+      ...(durationSeconds === undefined ? {} : { durationSeconds }),
+      channels: session.channels,
+      startedAt: session.startedAt,
+      track: settings.track,
+      source: 'OutboundAPI',
+    });
+    const sequenceNumber = this.recordingSequenceNumber++;
+    this.write(async () => {
+      await this.deps.store.outbox.enqueue({ callSid: this.call.sid, sequenceNumber, accountSid, url: callback.url, method: callback.method, params });
+    });
   }
 
   private failed(failure: LegFailure): void {
@@ -331,15 +412,20 @@ export class OutboundApiCall {
     if (!wanted && event !== 'completed') return;
     const sequenceNumber = this.sequenceNumber++;
     const completed = event === 'completed';
-    const params = statusCallbackParameters(state, {
+    const snapshot = { ...state };
+    const facts = {
       event,
       sequenceNumber,
       at,
       ...(this.outbound === undefined ? {} : { sipCallId: this.outbound.sipCallId }),
       ...(completed ? { callDurationSeconds: callDurationSeconds(state) } : {}),
       ...(completed && this.sipResponseCode !== undefined ? { sipResponseCode: this.sipResponseCode } : {}),
-    });
+    };
+    // The call's end ends its recording, whose link and length the `completed` callback carries.
+    const recording = completed ? this.stopRecording() : undefined;
     this.write(async () => {
+      const stopped = await recording;
+      const params = statusCallbackParameters(snapshot, stopped === undefined || stopped.durationSeconds === 0 ? facts : { ...facts, recording: stopped });
       await this.deps.store.callEvents.append(
         { callSid: state.sid, sequenceNumber, name: event, timestamp: at, params },
         wanted ? { accountSid: state.accountSid, url: callback.url, method: callback.method } : undefined,
