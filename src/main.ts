@@ -111,6 +111,8 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     const finalCallbacks = recovered.filter((failed) => failed.finalCallbackSequenceNumber !== undefined).length;
     logger.warn('calls live at the last stop recorded as failed', { count: recovered.length, finalCallbacks });
   }
+  const missedFinalCallbacks = await store.calls.queueMissedFinalCallbacks();
+  if (missedFinalCallbacks > 0) logger.warn('final status callbacks of calls that ended just before the last stop queued', { count: missedFinalCallbacks });
   const webhooks = createWebhookClient({ clock });
   const dispatcher = new CallbackDispatcher({
     store,

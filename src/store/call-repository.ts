@@ -318,6 +318,7 @@ export class CallRepository {
         const failed = callRecordFromRow({ ...row, ...changes });
         const finalCallbackSequenceNumber =
           row.final_callback === null ? undefined : await this.queueFinalCallback(context, failed, JSON.parse(row.final_callback) as FinalCallback);
+        if (row.final_callback !== null) await clearFinalCallback(context, row.sid);
         changed.push({
           call: failed,
           previousStatus: row.status as CallStatus,
@@ -328,6 +329,40 @@ export class CallRepository {
       return changed;
     });
   }
+  /**
+   * Crash recovery's second half, run right after markLiveCallsFailed: a call that had ended when the
+   * process died, but whose `completed` event was not yet written (the end is one write, its event the
+   * next), still gets its final callback, with the status it ended with. A subscription is cleared in
+   * the transaction that queues its call's `completed` callback, so only such missed calls still carry
+   * one (a partial index holds exactly those). Returns how many callbacks were queued.
+   */
+  async queueMissedFinalCallbacks(): Promise<number> {
+    return this.context.atomically(async (context) => {
+      const pending = await context.db
+        .selectFrom('calls')
+        .selectAll()
+        .where('final_callback', 'is not', null)
+        .where('status', 'not in', [...liveCallStatuses])
+        .orderBy('date_created')
+        .execute();
+      let queued = 0;
+      for (const row of pending) {
+        const completed = await context.db
+          .selectFrom('call_events')
+          .select('sequence_number')
+          .where('call_sid', '=', row.sid)
+          .where('name', '=', 'completed')
+          .executeTakeFirst();
+        if (completed === undefined) {
+          await this.queueFinalCallback(context, callRecordFromRow(row), JSON.parse(row.final_callback!) as FinalCallback);
+          queued++;
+        }
+        await clearFinalCallback(context, row.sid);
+      }
+      return queued;
+    });
+  }
+
   /** The `completed` event of a call failed at recovery, with its status callback; returns its SequenceNumber. */
   private async queueFinalCallback(context: RepositoryContext, call: CallRecord, callback: FinalCallback): Promise<number> {
     const events = new CallEventRepository(context, this.signal);
@@ -349,4 +384,8 @@ export class CallRepository {
     );
     return sequenceNumber;
   }
+}
+
+async function clearFinalCallback(context: RepositoryContext, sid: string): Promise<void> {
+  await context.db.updateTable('calls').set({ final_callback: null }).where('sid', '=', sid).execute();
 }

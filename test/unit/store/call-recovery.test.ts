@@ -182,4 +182,31 @@ forEachBackend('crash recovery: the final status callback', (backend) => {
     assert.deepEqual(finals.map((entry) => entry.sequenceNumber), [2]);
     assert.equal((await store.calls.get(sid))?.status, 'failed');
   });
+
+  test('a call that ended just before the crash, before its completed callback was written, gets it with its own status; one whose callback went out gets nothing more', async () => {
+    // Ended: its status was written, then the process died before its `completed` event.
+    const missed = await answeredCallWithCallbacks();
+    await store.calls.update(missed, { status: 'completed', endTime: clock.now(), duration: 65 });
+    // Ended and its completed callback queued as usual: the subscription is spent.
+    const delivered = await answeredCallWithCallbacks();
+    await store.calls.update(delivered, { status: 'completed', endTime: clock.now(), duration: 65 });
+    await store.callEvents.append(
+      { callSid: delivered, sequenceNumber: 2, name: 'completed', timestamp: clock.now(), params: { CallSid: delivered, CallStatus: 'completed' } },
+      { accountSid: account, url: statusUrl, method: 'POST' },
+    );
+
+    assert.deepEqual(await store.calls.markLiveCallsFailed('engine restarted'), []);
+    assert.equal(await store.calls.queueMissedFinalCallbacks(), 1);
+    const final = (await store.outbox.list({ callSid: missed }))[2];
+    assert.equal(final?.params['CallStatus'], 'completed', 'the status the call ended with, not failed');
+    assert.equal(final?.params['SequenceNumber'], '2');
+    assert.equal(final?.params['CallDuration'], '65');
+    assert.deepEqual((await store.outbox.list({ callSid: delivered })).map((entry) => entry.sequenceNumber), [0, 1, 2]);
+
+    // The next start owes nothing.
+    await store.close();
+    store = await database.open(clock);
+    assert.equal(await store.calls.queueMissedFinalCallbacks(), 0);
+    assert.equal((await store.outbox.list({ callSid: missed })).length, 3);
+  });
 });
