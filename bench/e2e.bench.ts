@@ -42,7 +42,7 @@ const probeUrl = pathToFileURL(fileURLToPath(new URL('./e2e-probe.js', import.me
 const HOLD_MS = 500;
 
 /** The loopback application: answers every voice webhook with a <Dial><Sip> to the current callee. */
-class WebhookApp {
+export class WebhookApp {
   target = '';
   requests = 0;
   /** performance.timeOrigin-based epoch ms of each request's arrival (when recording). */
@@ -73,7 +73,7 @@ class WebhookApp {
 }
 
 /** `dialtone start` in a child process, with the probe preloaded. */
-class EngineProcess {
+export class EngineProcess {
   sipPort = 0;
   readonly child: ChildProcess;
   private stderrTail = '';
@@ -343,6 +343,7 @@ export const suite: BenchSuite = {
 
       // The engine is stopped before the baseline so that it does not share the machine with it.
       await engine.stop();
+      if (engine.child.signalCode === 'SIGKILL') log('engine did not exit within 10 s of SIGTERM and was killed (no CPU profile written)');
       engine = undefined;
 
       // Baseline: SIPp → SIPp directly, from the engine's first failing rate up, same steps.

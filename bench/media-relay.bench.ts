@@ -1,35 +1,39 @@
 /**
  * Relay benchmark: N concurrent G.711 20 ms call pairs relayed both ways on loopback, through our
- * engine (PortAllocator + MediaPort + RelayBridge) and through a bare Node dgram forwarder (recv on
- * one socket, send on its connected partner: the ceiling), measured in the same run, alternately,
+ * engine (PortAllocator + MediaPort + RelayBridge), through a bare Node dgram forwarder (recv on one
+ * socket, send on its connected partner: the ceiling) and, where Debian's rtpengine-daemon is
+ * installed, through rtpengine's userspace relay (the C media peer), in the same run, alternately,
  * under the same load.
  *
  * How it is measured (the method of /work/shared/peers/node-udp-limit.mjs):
- * - Two processes. This one runs the relay under test; a child process (this same file, selected by
- *   an environment variable) runs the load: per call two sockets, caller-side and callee-side, each
- *   sending 172-byte RTP packets (12-byte header + 160 bytes PCMU) to its relay socket at 50 pkt/s,
- *   and counting what comes back. One call = 100 packets per second through the relay.
- * - With taskset available, the relay process is pinned to cpu 1 and the load to cpu 0, so on this
- *   2-core machine the relay has a core to itself; the figures say whether pinning was in effect.
- * - Each packet carries its send time (performance.now() in the load process) in its payload; the
- *   sink takes receive time minus send time: the one-way latency through the relay, including the
- *   two loopback hops and the load process's own queueing (the same for both relays; near 1000
- *   calls the load process needs most of its core, and its queueing dominates this figure).
+ * - Two processes. This one runs the relay under test (rtpengine runs as its own process); a child
+ *   process (this same file, selected by an environment variable) runs the load (bench/rtp-load.ts):
+ *   per call two sockets, caller-side and callee-side, each sending 172-byte RTP packets to its relay
+ *   socket at 50 pkt/s, and counting what comes back. One call = 100 packets per second through the relay.
+ * - With taskset available, the relay (this process, or rtpengine) is pinned to cpu 1 and the load to
+ *   cpu 0, so on this 2-core machine the relay has a core to itself; the figures say whether pinning was
+ *   in effect. One load process is all cpu 0 holds: a second one there would only add switching.
+ * - Latency: each packet carries its send time; the sink takes receive time minus send time, which
+ *   includes the two loopback hops and the load process's own queueing (near 1000 calls the load
+ *   process needs most of its core, and that queueing dominates). **Added latency** is therefore the
+ *   engine's percentile minus the bare forwarder's, both measured with the same generator and N in the
+ *   same run, alternately; each relay's percentile is its lowest over the rounds, since other
+ *   processes on the machine only ever add delay.
  * - Throughput at a fixed offered load says only "kept up or not", so the capacity ratio comes from
- *   CPU time per relayed packet (process.cpuUsage of the relay process over the measured window):
+ *   CPU time per relayed packet (process.cpuUsage, or /proc for rtpengine, over the measured window):
  *   bare µs per packet / engine µs per packet, the share of the bare forwarder's one-core packet rate
  *   the engine can reach. The engine's own JavaScript per packet, with socket I/O taken out, is
  *   measured separately first, as a noise-free lower bound on that overhead.
  * - The machine is shared: every step prints the CPU other processes used meanwhile and the relay's
- *   event-loop delay. Bare and engine alternate over several rounds; each relay's figures come from
- *   its least disturbed round (the least CPU taken by other processes); up to three extra rounds run
- *   when no round of a relay was quiet.
+ *   event-loop delay. The relays alternate over several rounds; each relay's throughput and CPU
+ *   figures come from its least disturbed round (the least CPU taken by other processes); up to three
+ *   extra rounds run when no round of a relay was quiet.
  * - Every step is bounded: warm-up plus measured seconds plus a drain, with a hard IPC deadline.
- *   DIALTONE_BENCH_MEDIA_CALLS=1000 (comma-separated) measures only the sizes given.
+ *   DIALTONE_BENCH_MEDIA_CALLS=1000 (comma-separated) measures only the sizes given;
+ *   DIALTONE_BENCH_MEDIA_RTPENGINE=0 leaves rtpengine out.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,15 +50,31 @@ import {
   type DatagramSocket,
   type RemoteEndpoint,
 } from '../src/media/index.js';
+import { freeUdpPort, machineBusyUs, procCpuUs, stopChild } from './e2e-sipp.js';
+import {
+  HOST,
+  IpcChild,
+  PACKETS_PER_CALL_PER_S,
+  PACKET_SIZE,
+  RtpFlows,
+  bareForwarder,
+  bindSocket,
+  closeSocket,
+  connectSocket,
+  pinProcess,
+  pinnedCommand,
+  rcvbufErrors,
+  restoreAffinity,
+  type FlowStats,
+  type Relay,
+} from './rtp-load.js';
 import type { BenchContext, BenchFigures, BenchSuite } from './suite.js';
 
-const HOST = '127.0.0.1';
-const PACKET_SIZE = 172;
 const ROLE_ENV = 'DIALTONE_MEDIA_RELAY_BENCH_ROLE';
-/** Latency histogram: 10 µs bins up to 1 s. */
-const BIN_US = 10;
-const BINS = 100_000;
 const RELAY_PORT_RANGE = { min: 20000, max: 29999 };
+const RTPENGINE_PORT_RANGE = { min: 30000, max: 39999 };
+const RELAY_CPU = 1;
+const LOAD_CPU = 0;
 /** A round during which other processes used at most this much CPU (% of one core) counts as quiet. */
 const QUIET_OTHERS_CPU_PCT = 15;
 
@@ -73,15 +93,9 @@ interface LoadPorts {
   rtcpSink: number;
 }
 
-interface LoadResult {
+interface LoadResult extends FlowStats {
   cmd: 'result';
-  sent: number;
-  received: number;
-  wallS: number;
   cpuUs: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
   rtcpReceived: number;
   socketErrors: number;
 }
@@ -90,41 +104,12 @@ type LoadReply = LoadPorts | { cmd: 'ready' } | LoadResult;
 
 // ------------------------------------------------------------------------------ load process
 
-function bindSocket(): Promise<dgram.Socket> {
-  const socket = dgram.createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, HOST, () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
-}
-
-function connectSocket(socket: dgram.Socket, port: number): Promise<void> {
-  return new Promise((resolve, reject) => socket.connect(port, HOST, (error?: Error) => (error ? reject(error) : resolve())));
-}
-
 async function loadMain(): Promise<void> {
   const send = (reply: LoadReply): void => {
     process.send?.(reply);
   };
-  const flows: dgram.Socket[] = [];
-  let state: Streams | undefined;
-  const sockets: dgram.Socket[] = [];
-  let portsA: number[] = [];
-  let portsB: number[] = [];
-  const histogram = new Uint32Array(BINS);
-  const counters = { received: 0, rtcpReceived: 0, socketErrors: 0 };
-  // The sink: one handler for every load socket, reading the send time embedded at payload offset 0.
-  const onMessage = (message: Buffer): void => {
-    counters.received++;
-    if (message.length < 20) return;
-    let bin = Math.floor(((performance.now() - message.readDoubleLE(12)) * 1000) / BIN_US);
-    if (bin < 0) bin = 0;
-    else if (bin >= BINS) bin = BINS - 1;
-    histogram[bin]!++;
-  };
+  let flows: RtpFlows | undefined;
+  const counters = { rtcpReceived: 0, socketErrors: 0 };
   const onError = (): void => {
     counters.socketErrors++;
   };
@@ -138,59 +123,40 @@ async function loadMain(): Promise<void> {
           // Fresh sockets for every relay under test. Re-targeting old ones would not do: Linux
           // gives up the auto-assigned port of a UDP socket on disconnect(), so the relay, connected
           // to the old port, would refuse everything.
-          for (const socket of sockets.splice(0)) socket.close();
-          flows.length = 0;
+          await Promise.all((flows?.sockets ?? []).map(closeSocket));
           const a: dgram.Socket[] = [];
           const b: dgram.Socket[] = [];
           for (let i = 0; i < message.calls; i++) {
             a.push(await bindSocket());
             b.push(await bindSocket());
           }
-          for (const socket of [...a, ...b]) {
-            socket.on('message', onMessage);
-            socket.on('error', onError);
-            sockets.push(socket);
-          }
           // Flows interleave caller and callee sides so both directions run at the same pace.
-          for (let i = 0; i < message.calls; i++) flows.push(a[i]!, b[i]!);
-          state = streams(flows);
-          portsA = a.map((socket) => socket.address().port);
-          portsB = b.map((socket) => socket.address().port);
-          send({ cmd: 'ports', portsA, portsB, rtcpSink: rtcpSink.address().port });
+          const sockets: dgram.Socket[] = [];
+          for (let i = 0; i < message.calls; i++) sockets.push(a[i]!, b[i]!);
+          for (const socket of sockets) socket.on('error', onError);
+          flows = new RtpFlows(sockets);
+          send({ cmd: 'ports', portsA: a.map((s) => s.address().port), portsB: b.map((s) => s.address().port), rtcpSink: rtcpSink.address().port });
           break;
         }
         case 'targets': {
-          for (let i = 0; i < flows.length; i++) {
-            await connectSocket(flows[i]!, i % 2 === 0 ? message.relayA[i / 2]! : message.relayB[(i - 1) / 2]!);
+          const sockets = flows!.sockets;
+          for (let i = 0; i < sockets.length; i++) {
+            await connectSocket(sockets[i]!, i % 2 === 0 ? message.relayA[i / 2]! : message.relayB[(i - 1) / 2]!);
           }
           send({ cmd: 'ready' });
           break;
         }
         case 'run': {
-          counters.received = 0;
           counters.rtcpReceived = 0;
           counters.socketErrors = 0;
-          histogram.fill(0);
           const cpu0 = process.cpuUsage();
-          const generated = await generate(state!, message.rate, message.durationS);
-          await sleep(message.drainMs);
+          const stats = await flows!.run(message.rate, message.durationS, message.drainMs);
           const cpu = process.cpuUsage(cpu0);
-          send({
-            cmd: 'result',
-            sent: generated.sent,
-            received: counters.received,
-            wallS: generated.wallS,
-            cpuUs: cpu.user + cpu.system,
-            p50Ms: percentile(histogram, 0.5),
-            p99Ms: percentile(histogram, 0.99),
-            maxMs: percentile(histogram, 1),
-            rtcpReceived: counters.rtcpReceived,
-            socketErrors: counters.socketErrors,
-          });
+          send({ cmd: 'result', ...stats, cpuUs: cpu.user + cpu.system, ...counters });
           break;
         }
         case 'exit':
-          for (const socket of sockets) socket.close();
+          for (const socket of flows?.sockets ?? []) socket.close();
           rtcpSink.close();
           process.exit(0);
       }
@@ -198,113 +164,26 @@ async function loadMain(): Promise<void> {
   });
 }
 
-function percentile(histogram: Uint32Array, q: number): number {
-  let total = 0;
-  for (let i = 0; i < histogram.length; i++) total += histogram[i]!;
-  if (total === 0) return -1; // nothing received (NaN would not survive IPC)
-  const rank = Math.max(1, Math.ceil(total * q));
-  let seen = 0;
-  for (let i = 0; i < histogram.length; i++) {
-    seen += histogram[i]!;
-    if (seen >= rank) return ((i + 1) * BIN_US) / 1000;
-  }
-  return (histogram.length * BIN_US) / 1000;
-}
-
-/**
- * Smooth pacing as in peers/node-udp-limit.mjs: on each event-loop turn send what is due, at most
- * 256 packets so that the sink is polled in between, round-robin over the flows.
- */
-interface Streams {
-  flows: dgram.Socket[];
-  packets: Buffer[];
-  sequence: Uint16Array;
-  timestamp: Uint32Array;
-}
-
-/** One RTP stream per flow, kept across runs so that each stream's numbering carries on (RFC 3550 §5.1). */
-function streams(flows: dgram.Socket[]): Streams {
-  const packets = flows.map((_, flow) => {
-    const packet = Buffer.alloc(PACKET_SIZE, 0xff); // PCMU silence
-    packet[0] = 0x80; // V=2
-    packet[1] = 0x00; // PT 0, PCMU
-    packet.writeUInt32BE(0x10000 + flow, 8);
-    return packet;
-  });
-  return { flows, packets, sequence: new Uint16Array(flows.length), timestamp: new Uint32Array(flows.length) };
-}
-
-function generate(state: Streams, rate: number, durationS: number): Promise<{ sent: number; wallS: number }> {
-  const { flows, packets, sequence, timestamp } = state;
-  const count = flows.length;
-  let sent = 0;
-  let flow = 0;
-  const start = performance.now();
-  const endMs = durationS * 1000;
-  return new Promise((resolve) => {
-    const turn = (): void => {
-      const elapsed = performance.now() - start;
-      if (elapsed >= endMs) {
-        resolve({ sent, wallS: elapsed / 1000 });
-        return;
-      }
-      let due = Math.floor((elapsed / 1000) * rate) - sent;
-      if (due > 256) due = 256;
-      for (let k = 0; k < due; k++) {
-        const packet = packets[flow]!;
-        sequence[flow]!++;
-        timestamp[flow]! += 160;
-        packet.writeUInt16BE(sequence[flow]!, 2);
-        packet.writeUInt32BE(timestamp[flow]!, 4);
-        packet.writeDoubleLE(performance.now(), 12);
-        flows[flow]!.send(packet);
-        sent++;
-        if (++flow === count) flow = 0;
-      }
-      if (due > 0 || rate * 0.0005 >= 1) setImmediate(turn);
-      else setTimeout(turn, 0);
-    };
-    turn();
-  });
-}
-
 // ------------------------------------------------------------------------------ relays under test
 
-interface Relay {
-  portsA: number[];
-  portsB: number[];
-  close(): Promise<void>;
+/** A relay under test, with the CPU time it has used so far (µs) for the per-packet figures. */
+interface MeasuredRelay extends Relay {
+  cpuUs(): number;
+  /** What the relay itself counted, for the log line; empty when it counts nothing we can read. */
+  describe(): string;
 }
 
-/** The ceiling: per call two connected sockets, each datagram sent on as is (peers/node-udp-limit.mjs). */
-async function bareForwarder(loadA: number[], loadB: number[]): Promise<Relay> {
-  const sockets: dgram.Socket[] = [];
-  const portsA: number[] = [];
-  const portsB: number[] = [];
-  for (let i = 0; i < loadA.length; i++) {
-    const a = await bindSocket();
-    const b = await bindSocket();
-    await connectSocket(a, loadA[i]!);
-    await connectSocket(b, loadB[i]!);
-    a.on('message', (message: Buffer) => b.send(message));
-    b.on('message', (message: Buffer) => a.send(message));
-    a.on('error', () => undefined);
-    b.on('error', () => undefined);
-    sockets.push(a, b);
-    portsA.push(a.address().port);
-    portsB.push(b.address().port);
-  }
-  return {
-    portsA,
-    portsB,
-    async close() {
-      await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
-    },
-  };
+const ownCpuUs = (): number => {
+  const usage = process.cpuUsage();
+  return usage.user + usage.system;
+};
+
+async function bareRelay(loadA: number[], loadB: number[]): Promise<MeasuredRelay> {
+  return { ...(await bareForwarder(loadA, loadB)), cpuUs: ownCpuUs, describe: () => '' };
 }
 
 /** Our engine: each call is two MediaPorts from the allocator, joined by a RelayBridge. */
-async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): Promise<Relay & { counters(): { relayed: number; foreign: number; malformed: number } }> {
+async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): Promise<MeasuredRelay> {
   const allocator = new PortAllocator(RELAY_PORT_RANGE);
   const ports: MediaPort[] = [];
   const bridges: RelayBridge[] = [];
@@ -319,7 +198,8 @@ async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): 
   return {
     portsA: ports.filter((_, i) => i % 2 === 0).map((port) => port.local.port),
     portsB: ports.filter((_, i) => i % 2 === 1).map((port) => port.local.port),
-    counters() {
+    cpuUs: ownCpuUs,
+    describe() {
       let relayed = 0;
       for (const bridge of bridges) {
         const c = bridge.counters();
@@ -332,7 +212,7 @@ async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): 
         foreign += c.rtpForeign;
         malformed += c.rtpMalformed;
       }
-      return { relayed, foreign, malformed };
+      return `(engine counters incl. warm-up: relayed=${relayed} malformed=${malformed} foreign=${foreign})`;
     },
     async close() {
       for (const bridge of bridges) bridge.close();
@@ -340,6 +220,186 @@ async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): 
       await sleep(200);
     },
   };
+}
+
+// ------------------------------------------------------------------------------ rtpengine (the C peer)
+
+type Bencoded = number | string | Bencoded[] | { [key: string]: Bencoded };
+
+/** bencode, the ng protocol's encoding (dictionary keys sorted, as the format requires). */
+function bencode(value: Bencoded): string {
+  if (typeof value === 'number') return `i${Math.trunc(value)}e`;
+  if (typeof value === 'string') return `${Buffer.byteLength(value)}:${value}`;
+  if (Array.isArray(value)) return `l${value.map(bencode).join('')}e`;
+  return `d${Object.keys(value)
+    .sort()
+    .map((key) => bencode(key) + bencode(value[key]!))
+    .join('')}e`;
+}
+
+function bdecode(buffer: Buffer): Bencoded {
+  let at = 0;
+  const read = (): Bencoded => {
+    const c = buffer[at];
+    if (c === 0x69 /* i */) {
+      const end = buffer.indexOf(0x65, at);
+      const n = Number(buffer.toString('latin1', at + 1, end));
+      at = end + 1;
+      return n;
+    }
+    if (c === 0x6c /* l */) {
+      at++;
+      const list: Bencoded[] = [];
+      while (buffer[at] !== 0x65) list.push(read());
+      at++;
+      return list;
+    }
+    if (c === 0x64 /* d */) {
+      at++;
+      const dict: Record<string, Bencoded> = {};
+      while (buffer[at] !== 0x65) {
+        const key = String(read());
+        dict[key] = read();
+      }
+      at++;
+      return dict;
+    }
+    const colon = buffer.indexOf(0x3a, at);
+    const length = Number(buffer.toString('latin1', at, colon));
+    const text = buffer.toString('utf8', colon + 1, colon + 1 + length);
+    at = colon + 1 + length;
+    return text;
+  };
+  return read();
+}
+
+/** rtpengine's ng control protocol over UDP: "<cookie> <bencoded dictionary>" each way. */
+class NgClient {
+  private readonly socket = dgram.createSocket('udp4');
+  private readonly pending = new Map<string, (reply: Record<string, Bencoded>) => void>();
+  private next = 0;
+
+  constructor(private readonly port: number) {
+    this.socket.on('message', (message: Buffer) => {
+      const space = message.indexOf(0x20);
+      const resolve = this.pending.get(message.toString('latin1', 0, space));
+      const reply = bdecode(message.subarray(space + 1));
+      if (resolve !== undefined && typeof reply === 'object' && !Array.isArray(reply)) resolve(reply);
+    });
+  }
+
+  command(dict: Record<string, Bencoded>): Promise<Record<string, Bencoded>> {
+    const cookie = `c${++this.next}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(cookie);
+        reject(new Error(`rtpengine: no answer to ${String(dict['command'])}`));
+      }, 5_000);
+      this.pending.set(cookie, (reply) => {
+        clearTimeout(timer);
+        this.pending.delete(cookie);
+        resolve(reply);
+      });
+      this.socket.send(Buffer.from(`${cookie} ${bencode(dict)}`), this.port, HOST);
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+function pcmuSdp(port: number, session: number): string {
+  return `v=0\r\no=- ${session} 1 IN IP4 ${HOST}\r\ns=-\r\nc=IN IP4 ${HOST}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n`;
+}
+
+function sdpAudioPort(reply: Record<string, Bencoded>): number {
+  const sdp = reply['sdp'];
+  const port = typeof sdp === 'string' ? Number(/m=audio (\d+)/.exec(sdp)?.[1] ?? 0) : 0;
+  if (reply['result'] !== 'ok' || port === 0) throw new Error(`rtpengine refused the call: ${JSON.stringify(reply)}`);
+  return port;
+}
+
+/**
+ * rtpengine's userspace relay (no kernel module: --table=-1), as /work/shared/peers/rtpengine-relay.sh
+ * runs it: one worker thread, pinned to the relay's cpu, media ports on loopback only. Calls are set up
+ * through ng offer/answer (SDP c=127.0.0.1, PCMU), fresh ones for every round: rtpengine stops reading a
+ * stream whose socket queue overflowed repeatedly.
+ */
+class Rtpengine {
+  private run = 0;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly ng: NgClient,
+  ) {}
+
+  /** Starts rtpengine when installed (and not turned off); undefined otherwise. */
+  static async start(pinned: boolean): Promise<Rtpengine | undefined> {
+    if (process.env['DIALTONE_BENCH_MEDIA_RTPENGINE'] === '0' || !existsSync('/usr/bin/rtpengine')) return undefined;
+    const ngPort = await freeUdpPort();
+    const args = [
+      '--config-file=none', // ignore /etc/rtpengine/rtpengine.conf (interface=any, table=0)
+      '--foreground',
+      '--log-stderr',
+      '--log-level=3',
+      '--table=-1',
+      `--interface=${HOST}`,
+      `--listen-ng=${HOST}:${ngPort}`,
+      `--port-min=${RTPENGINE_PORT_RANGE.min}`,
+      `--port-max=${RTPENGINE_PORT_RANGE.max}`,
+      '--num-threads=1',
+      '--media-num-threads=0',
+      '--timeout=60',
+      '--delete-delay=0',
+    ];
+    const [command, argv] = pinnedCommand(pinned ? RELAY_CPU : undefined, '/usr/bin/rtpengine', args);
+    const child = spawn(command, argv, { stdio: 'ignore' });
+    const ng = new NgClient(ngPort);
+    const engine = new Rtpengine(child, ng);
+    // It takes a moment to listen; the ng port answers 'pong' once it does.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      if (child.exitCode !== null) break;
+      try {
+        const pong = await Promise.race([ng.command({ command: 'ping' }), sleep(500).then(() => undefined)]);
+        if (pong?.['result'] === 'pong') return engine;
+      } catch {
+        // not listening yet
+      }
+    }
+    await engine.stop();
+    return undefined;
+  }
+
+  async relay(loadA: number[], loadB: number[]): Promise<MeasuredRelay> {
+    const pid = this.child.pid!;
+    const callIds: string[] = [];
+    const portsA: number[] = [];
+    const portsB: number[] = [];
+    const run = ++this.run;
+    for (let i = 0; i < loadA.length; i++) {
+      const callId = `bench-${run}-${i}`;
+      callIds.push(callId);
+      const offer = await this.ng.command({ command: 'offer', 'call-id': callId, 'from-tag': `a${i}`, sdp: pcmuSdp(loadA[i]!, i + 1), flags: [], replace: ['origin'], ICE: 'remove' });
+      const answer = await this.ng.command({ command: 'answer', 'call-id': callId, 'from-tag': `a${i}`, 'to-tag': `b${i}`, sdp: pcmuSdp(loadB[i]!, i + 100_001), flags: [], replace: ['origin'], ICE: 'remove' });
+      portsB.push(sdpAudioPort(offer)); // the callee side sends here; rtpengine forwards to the caller side
+      portsA.push(sdpAudioPort(answer)); // the caller side sends here; rtpengine forwards to the callee side
+    }
+    return {
+      portsA,
+      portsB,
+      cpuUs: () => procCpuUs(pid) ?? 0,
+      describe: () => '',
+      close: async () => {
+        for (const callId of callIds) await this.ng.command({ command: 'delete', 'call-id': callId }).catch(() => undefined);
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.ng.close();
+    await stopChild(this.child, 5_000);
+  }
 }
 
 // ------------------------------------------------------------------------------ hot path alone
@@ -370,18 +430,31 @@ class NullSocket implements DatagramSocket {
 
 /**
  * The engine's JavaScript per relayed packet (validate, latch check, statistics, event, rewrite,
- * send call) with the socket I/O taken out: best of three rounds of 1M packets.
+ * send call) with the socket I/O taken out: best of three rounds of 1M packets, spread round-robin
+ * over `calls` bridged calls. With one call everything stays in the CPU's caches; with a thousand each
+ * packet meets its ports' state cold, as in a real relay.
  */
-async function hotPathNsPerPacket(): Promise<number> {
+async function hotPathNsPerPacket(calls: number): Promise<number> {
   const format = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
-  const inbound = new NullSocket();
-  const outbound = new NullSocket();
-  const a = new MediaPort({ rtp: inbound, clock: systemClock, format, remote: { address: HOST, port: 5000 }, rtpTimeoutMs: 0 });
-  const b = new MediaPort({ rtp: outbound, clock: systemClock, format, remote: { address: HOST, port: 5002 }, rtpTimeoutMs: 0 });
-  const bridge = new RelayBridge(a, b);
-  const from: RemoteEndpoint = { address: HOST, port: 5000 };
-  const packets = Array.from({ length: 1024 }, (_, i) => buildRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 7 }, Buffer.alloc(160, 0xff)));
-  inbound.handler(packets[0]!, from);
+  const inbound: NullSocket[] = [];
+  const sources: RemoteEndpoint[] = [];
+  const closers: Array<() => void> = [];
+  for (let i = 0; i < calls; i++) {
+    const rtp = new NullSocket();
+    const a = new MediaPort({ rtp, clock: systemClock, format, remote: { address: HOST, port: 5000 + i }, rtpTimeoutMs: 0 });
+    const b = new MediaPort({ rtp: new NullSocket(), clock: systemClock, format, remote: { address: HOST, port: 30000 + i }, rtpTimeoutMs: 0 });
+    const bridge = new RelayBridge(a, b);
+    inbound.push(rtp);
+    sources.push({ address: HOST, port: 5000 + i });
+    closers.push(() => {
+      bridge.close();
+      a.close();
+      b.close();
+    });
+  }
+  // Node hands the relay a new Buffer per datagram: a pool of 4096 stands in for them.
+  const packets = Array.from({ length: 4096 }, (_, i) => buildRtpPacket({ payloadType: 0, sequenceNumber: i, timestamp: i * 160, ssrc: 7 }, Buffer.alloc(160, 0xff)));
+  for (let i = 0; i < calls; i++) inbound[i]!.handler(packets[0]!, sources[i]!);
   await new Promise((resolve) => setImmediate(resolve)); // let connect() complete
   const count = 1_000_000;
   let best = Number.POSITIVE_INFINITY;
@@ -389,140 +462,68 @@ async function hotPathNsPerPacket(): Promise<number> {
     const start = performance.now();
     for (let i = 0; i < count; i++) {
       // The relay rewrote the previous use of this Buffer: give it back its source SSRC and a fresh sequence.
-      const packet = packets[i & 1023]!;
+      const packet = packets[i & 4095]!;
       packet.writeUInt16BE(i & 0xffff, 2);
       packet.writeUInt32BE(7, 8);
-      inbound.handler(packet, from);
+      const call = i % calls;
+      inbound[call]!.handler(packet, sources[call]!);
     }
     best = Math.min(best, ((performance.now() - start) * 1e6) / count);
   }
-  bridge.close();
-  a.close();
-  b.close();
+  for (const close of closers) close();
   return best;
 }
 
 // ------------------------------------------------------------------------------ orchestration
 
-class LoadProcess {
-  private readonly child: ChildProcess;
-  private readonly waiting: Array<{ cmd: string; resolve: (reply: LoadReply) => void }> = [];
-
-  constructor(pinCpu: number | undefined) {
-    const self = fileURLToPath(import.meta.url);
-    // Keep loader flags (tsx when run from source), drop anything that would run other code.
-    const nodeArgs: string[] = [];
-    for (let i = 0; i < process.execArgv.length; i++) {
-      const arg = process.execArgv[i]!;
-      if (arg === '--import' || arg === '--loader' || arg === '--require' || arg === '-r') {
-        nodeArgs.push(arg, process.execArgv[++i]!);
-      } else if (arg.startsWith('--import=') || arg.startsWith('--loader=') || arg.startsWith('--require=')) {
-        nodeArgs.push(arg);
-      }
-    }
-    const argv = [...nodeArgs, self];
-    const env = { ...process.env, [ROLE_ENV]: 'load' };
-    this.child =
-      pinCpu === undefined
-        ? spawn(process.execPath, argv, { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-        : spawn('taskset', ['-c', String(pinCpu), process.execPath, ...argv], { env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child.on('message', (reply: LoadReply) => {
-      const index = this.waiting.findIndex((entry) => entry.cmd === reply.cmd);
-      if (index >= 0) this.waiting.splice(index, 1)[0]!.resolve(reply);
-    });
-  }
-
-  ask<R extends LoadReply>(request: LoadRequest, reply: R['cmd'], limitMs: number): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`load process: no '${reply}' within ${limitMs} ms`)), limitMs);
-      this.waiting.push({
-        cmd: reply,
-        resolve: (value) => {
-          clearTimeout(timer);
-          resolve(value as R);
-        },
-      });
-      this.child.send(request);
-    });
-  }
-
-  async exit(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.send({ cmd: 'exit' } satisfies LoadRequest);
-    const result = await Promise.race([exited.then(() => 'exited'), sleep(2_000).then(() => 'timeout')]);
-    if (result === 'timeout' && this.child.pid !== undefined) {
-      this.child.kill('SIGKILL');
-    }
-  }
-}
-
-/** Busy CPU time of the whole machine (all cores), in µs, from /proc/stat (USER_HZ = 100 on Linux). */
-function machineBusyUs(): number {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal …: everything but idle and iowait is busy.
-  let busy = 0;
-  fields.slice(0, 8).forEach((value, index) => {
-    if (index !== 3 && index !== 4) busy += value;
-  });
-  return busy * 10_000;
-}
-
-function rcvbufErrors(): number {
-  const lines = readFileSync('/proc/net/snmp', 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('Udp:'));
-  const names = lines[0]?.split(/\s+/) ?? [];
-  const values = lines[1]?.split(/\s+/) ?? [];
-  const index = names.indexOf('RcvbufErrors');
-  return index < 0 ? 0 : Number(values[index]);
-}
+type Load = IpcChild<LoadRequest, LoadReply>;
 
 interface StepResult {
   offeredPps: number;
   sent: number;
   received: number;
   lost: number;
-  achievedPps: number;
   deliveredPps: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  jitterP99Ms: number;
   relayCpuPct: number;
   relayUsPerPacket: number;
   loadCpuPct: number;
   kernelRcvbufErrors: number;
-  /** p99 event-loop delay of the relay process (perf_hooks): how long a datagram may wait for its turn. */
+  /** p99 event-loop delay of this process (the relay, unless rtpengine is): how long a datagram may wait for its turn. */
   relayLoopDelayP99Ms: number;
   /** CPU used by everything else on the machine during the window (% of one core): contention. */
   othersCpuPct: number;
 }
 
-async function measure(load: LoadProcess, rate: number, warmupS: number, durationS: number): Promise<StepResult> {
+async function measure(load: Load, relay: MeasuredRelay, external: boolean, rate: number, warmupS: number, durationS: number): Promise<StepResult> {
   // Warm-up: latches every engine port, lets connect() complete and the JIT settle.
   await load.ask({ cmd: 'run', rate, durationS: warmupS, drainMs: 300 }, 'result', (warmupS + 8) * 1000);
   const kernel0 = rcvbufErrors();
   const busy0 = machineBusyUs();
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
-  const cpu0 = process.cpuUsage();
+  const own0 = ownCpuUs();
+  const relay0 = relay.cpuUs();
   const wall0 = performance.now();
   const result = await load.ask<LoadResult>({ cmd: 'run', rate, durationS, drainMs: 500 }, 'result', (durationS + 8) * 1000);
-  const cpu = process.cpuUsage(cpu0);
   const wallUs = (performance.now() - wall0) * 1000;
+  const relayCpuUs = relay.cpuUs() - relay0;
+  const ownUs = ownCpuUs() - own0;
   loopDelay.disable();
-  const relayCpuUs = cpu.user + cpu.system;
-  const othersUs = machineBusyUs() - busy0 - relayCpuUs - result.cpuUs;
+  const othersUs = machineBusyUs() - busy0 - ownUs - (external ? relayCpuUs : 0) - result.cpuUs;
   return {
     offeredPps: rate,
     sent: result.sent,
     received: result.received,
     lost: result.sent - result.received,
-    achievedPps: Math.round(result.sent / result.wallS),
     deliveredPps: Math.round(result.received / result.wallS),
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
     maxMs: result.maxMs,
+    jitterP99Ms: result.jitterP99Ms,
     relayCpuPct: (100 * relayCpuUs) / wallUs,
     relayUsPerPacket: result.received > 0 ? relayCpuUs / result.received : Number.NaN,
     loadCpuPct: (100 * result.cpuUs) / (result.wallS * 1e6 + 500e3),
@@ -532,32 +533,11 @@ async function measure(load: LoadProcess, rate: number, warmupS: number, duratio
   };
 }
 
-/** Pins this process (all threads) to `cpu`; returns the previous affinity list to restore, or undefined. */
-function pinSelf(cpu: number): string | undefined {
-  if (!existsSync('/usr/bin/taskset') && !existsSync('/bin/taskset')) return undefined;
-  try {
-    const before = execFileSync('taskset', ['-c', '-p', String(process.pid)], { encoding: 'utf8' });
-    const list = before.split(':').pop()?.trim();
-    execFileSync('taskset', ['-a', '-c', '-p', String(cpu), String(process.pid)], { stdio: 'ignore' });
-    return list;
-  } catch {
-    return undefined;
-  }
-}
-
-function unpinSelf(list: string): void {
-  try {
-    execFileSync('taskset', ['-a', '-c', '-p', list, String(process.pid)], { stdio: 'ignore' });
-  } catch {
-    // Nothing to restore: the run is over either way.
-  }
-}
-
 function fmt(step: StepResult): string {
   return (
     `sent=${step.sent} recv=${step.received} lost=${step.lost} delivered=${step.deliveredPps} pkt/s ` +
-    `latency p50=${step.p50Ms.toFixed(2)} ms p99=${step.p99Ms.toFixed(2)} ms max=${step.maxMs.toFixed(2)} ms ` +
-    `relay cpu=${step.relayCpuPct.toFixed(0)}% ${step.relayUsPerPacket.toFixed(2)} µs/pkt relay loop delay p99=${step.relayLoopDelayP99Ms.toFixed(1)} ms load cpu=${step.loadCpuPct.toFixed(0)}% other processes cpu=${step.othersCpuPct.toFixed(0)}% kernel rcvbuf drops=${step.kernelRcvbufErrors}`
+    `latency p50=${step.p50Ms.toFixed(2)} ms p99=${step.p99Ms.toFixed(2)} ms max=${step.maxMs.toFixed(2)} ms jitter p99=${step.jitterP99Ms.toFixed(2)} ms ` +
+    `relay cpu=${step.relayCpuPct.toFixed(0)}% ${step.relayUsPerPacket.toFixed(2)} µs/pkt loop delay p99=${step.relayLoopDelayP99Ms.toFixed(1)} ms load cpu=${step.loadCpuPct.toFixed(0)}% other processes cpu=${step.othersCpuPct.toFixed(0)}% kernel rcvbuf drops=${step.kernelRcvbufErrors}`
   );
 }
 
@@ -570,76 +550,81 @@ function leastDisturbed(steps: StepResult[]): StepResult {
   return [...steps].sort((x, y) => x.othersCpuPct - y.othersCpuPct || x.p99Ms - y.p99Ms)[0]!;
 }
 
-async function runCalls(context: BenchContext, calls: number, pinned: boolean, figures: BenchFigures): Promise<void> {
+function lowest(steps: StepResult[], figure: (step: StepResult) => number): number {
+  return Math.min(...steps.map(figure));
+}
+
+interface RelayKind {
+  name: 'bare' | 'engine' | 'rtpengine';
+  external: boolean;
+  open(ports: LoadPorts): Promise<MeasuredRelay>;
+  steps: StepResult[];
+}
+
+async function runCalls(context: BenchContext, calls: number, load: Load, rtpengine: Rtpengine | undefined, figures: BenchFigures): Promise<void> {
   const warmupS = context.quick ? 0.5 : 1;
   const durationS = context.quick ? 2 : 4;
-  // Bare and engine alternate (B E B E …), each over N fresh load socket pairs, so that a neighbour's burst
-  // of CPU use on this shared 2-core machine does not land on one relay only.
+  // The relays alternate (B E R B E R …), each over N fresh load socket pairs, so that a neighbour's
+  // burst of CPU use on this shared 2-core machine does not land on one relay only.
   const rounds = context.quick ? 1 : 3;
   // When every round of a relay shared the machine with busy neighbours, a few more are tried.
   const maxRounds = context.quick ? 1 : 6;
   const quietEnough = (steps: StepResult[]): boolean => steps.some((step) => step.othersCpuPct <= QUIET_OTHERS_CPU_PCT);
-  const rate = calls * 100;
-  const load = new LoadProcess(pinned ? 0 : undefined);
-  try {
-    const bareSteps: StepResult[] = [];
-    const engineSteps: StepResult[] = [];
-    let engineCounters = { relayed: 0, foreign: 0, malformed: 0 };
-    for (let round = 1; round <= rounds || (round <= maxRounds && !(quietEnough(bareSteps) && quietEnough(engineSteps))); round++) {
-      let ports = await load.ask<LoadPorts>({ cmd: 'setup', calls }, 'ports', 30_000);
-      const bare = await bareForwarder(ports.portsA, ports.portsB);
+  const rate = calls * PACKETS_PER_CALL_PER_S;
+  const kinds: RelayKind[] = [
+    { name: 'bare', external: false, open: (ports) => bareRelay(ports.portsA, ports.portsB), steps: [] },
+    { name: 'engine', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink), steps: [] },
+  ];
+  if (rtpengine !== undefined) kinds.push({ name: 'rtpengine', external: true, open: (ports) => rtpengine.relay(ports.portsA, ports.portsB), steps: [] });
+  for (let round = 1; round <= rounds || (round <= maxRounds && !kinds.every((kind) => quietEnough(kind.steps))); round++) {
+    for (const kind of kinds) {
+      const ports = await load.ask<LoadPorts>({ cmd: 'setup', calls }, 'ports', 30_000);
+      const relay = await kind.open(ports);
+      let described = '';
       try {
-        await load.ask({ cmd: 'targets', relayA: bare.portsA, relayB: bare.portsB }, 'ready', 30_000);
-        bareSteps.push(await measure(load, rate, warmupS, durationS));
+        await load.ask({ cmd: 'targets', relayA: relay.portsA, relayB: relay.portsB }, 'ready', 30_000);
+        kind.steps.push(await measure(load, relay, kind.external, rate, warmupS, durationS));
+        described = relay.describe();
       } finally {
-        await bare.close();
+        await relay.close();
       }
-      context.log(`  N=${calls} round ${round} bare   ${fmt(bareSteps.at(-1)!)} loadavg=${os.loadavg()[0]!.toFixed(2)}`);
-
-      ports = await load.ask<LoadPorts>({ cmd: 'setup', calls }, 'ports', 30_000);
-      const engine = await engineRelay(ports.portsA, ports.portsB, ports.rtcpSink);
-      try {
-        await load.ask({ cmd: 'targets', relayA: engine.portsA, relayB: engine.portsB }, 'ready', 30_000);
-        engineSteps.push(await measure(load, rate, warmupS, durationS));
-        engineCounters = engine.counters();
-      } finally {
-        await engine.close();
-      }
-      context.log(
-        `  N=${calls} round ${round} engine ${fmt(engineSteps.at(-1)!)} loadavg=${os.loadavg()[0]!.toFixed(2)} ` +
-          `(engine counters incl. warm-up: relayed=${engineCounters.relayed} malformed=${engineCounters.malformed} foreign=${engineCounters.foreign})`,
-      );
+      context.log(`  N=${calls} round ${round} ${kind.name.padEnd(9)} ${fmt(kind.steps.at(-1)!)} loadavg=${os.loadavg()[0]!.toFixed(2)} ${described}`);
     }
-    const bareStep = leastDisturbed(bareSteps);
-    const engineStep = leastDisturbed(engineSteps);
-    const bareUs = bareStep.relayUsPerPacket;
-    const engineUs = engineStep.relayUsPerPacket;
-    const capacityRatio = bareUs / engineUs;
-    const ppsRatio = engineStep.deliveredPps / bareStep.deliveredPps;
-    context.log(
-      `  N=${calls} RESULT offered=${rate} pkt/s | bare: ${bareStep.deliveredPps} pkt/s lost=${bareStep.lost} p50=${bareStep.p50Ms.toFixed(2)} p99=${bareStep.p99Ms.toFixed(2)} ms ` +
-        `| engine: ${engineStep.deliveredPps} pkt/s lost=${engineStep.lost} p50=${engineStep.p50Ms.toFixed(2)} p99=${engineStep.p99Ms.toFixed(2)} ms ` +
-        `| others' cpu bare=${bareStep.othersCpuPct.toFixed(0)}% engine=${engineStep.othersCpuPct.toFixed(0)}% | relay CPU per packet bare=${bareUs.toFixed(2)} µs engine=${engineUs.toFixed(2)} µs | engine/bare pkt/s=${ppsRatio.toFixed(3)} capacity=${capacityRatio.toFixed(3)} ` +
-        `(projected one-core pkt/s bare=${Math.round(1e6 / bareUs)} engine=${Math.round(1e6 / engineUs)}) ` +
-        `p99 over bare=${(engineStep.p99Ms - bareStep.p99Ms).toFixed(2)} ms` +
-        (quietEnough(bareSteps) && quietEnough(engineSteps) ? '' : ' [no quiet round: figures disturbed by other processes]'),
-    );
-    figures[`calls${calls}EnginePps`] = engineStep.deliveredPps;
-    figures[`calls${calls}BarePps`] = bareStep.deliveredPps;
-    figures[`calls${calls}EngineLost`] = engineStep.lost;
-    figures[`calls${calls}BareLost`] = bareStep.lost;
-    figures[`calls${calls}EngineP50Ms`] = round(engineStep.p50Ms);
-    figures[`calls${calls}EngineP99Ms`] = round(engineStep.p99Ms);
-    figures[`calls${calls}BareP50Ms`] = round(bareStep.p50Ms);
-    figures[`calls${calls}BareP99Ms`] = round(bareStep.p99Ms);
-    figures[`calls${calls}EngineUsPerPacket`] = round(engineUs);
-    figures[`calls${calls}BareUsPerPacket`] = round(bareUs);
-    figures[`calls${calls}PpsRatio`] = round(ppsRatio);
-    figures[`calls${calls}OthersCpuPct`] = Math.round(Math.max(bareStep.othersCpuPct, engineStep.othersCpuPct));
-    figures[`calls${calls}CapacityRatio`] = round(capacityRatio);
-  } finally {
-    await load.exit();
   }
+  const [bare, ...others] = kinds;
+  const bareStep = leastDisturbed(bare!.steps);
+  figures[`calls${calls}BarePps`] = bareStep.deliveredPps;
+  figures[`calls${calls}BareLost`] = bareStep.lost;
+  figures[`calls${calls}BareP50Ms`] = round(bareStep.p50Ms);
+  figures[`calls${calls}BareP99Ms`] = round(bareStep.p99Ms);
+  figures[`calls${calls}BareUsPerPacket`] = round(bareStep.relayUsPerPacket);
+  let line = `  N=${calls} RESULT offered=${rate} pkt/s | bare: ${bareStep.deliveredPps} pkt/s lost=${bareStep.lost} p50=${bareStep.p50Ms.toFixed(2)} p99=${bareStep.p99Ms.toFixed(2)} ms ${bareStep.relayUsPerPacket.toFixed(2)} µs/pkt others=${bareStep.othersCpuPct.toFixed(0)}%`;
+  for (const kind of others) {
+    const step = leastDisturbed(kind.steps);
+    // Added latency: this relay's least-delayed round minus the bare forwarder's (same generator,
+    // same N, same run). Other processes only ever add delay, so each relay's best round is the
+    // closest to its own cost; pairing rounds instead subtracts one burst from another.
+    const addedP50 = lowest(kind.steps, (s) => s.p50Ms) - lowest(bare!.steps, (s) => s.p50Ms);
+    const addedP99 = lowest(kind.steps, (s) => s.p99Ms) - lowest(bare!.steps, (s) => s.p99Ms);
+    const ppsRatio = step.deliveredPps / bareStep.deliveredPps;
+    const capacityRatio = bareStep.relayUsPerPacket / step.relayUsPerPacket;
+    const prefix = `calls${calls}${kind.name === 'engine' ? 'Engine' : 'Rtpengine'}`;
+    figures[`${prefix}Pps`] = step.deliveredPps;
+    figures[`${prefix}Lost`] = step.lost;
+    figures[`${prefix}P50Ms`] = round(step.p50Ms);
+    figures[`${prefix}P99Ms`] = round(step.p99Ms);
+    figures[`${prefix}AddedP50Ms`] = round(addedP50);
+    figures[`${prefix}AddedP99Ms`] = round(addedP99);
+    figures[`${prefix}UsPerPacket`] = round(step.relayUsPerPacket);
+    figures[`${prefix}PpsRatio`] = round(ppsRatio);
+    figures[`${prefix}CapacityRatio`] = round(capacityRatio);
+    line +=
+      ` | ${kind.name}: ${step.deliveredPps} pkt/s lost=${step.lost} p50=${step.p50Ms.toFixed(2)} p99=${step.p99Ms.toFixed(2)} ms ${step.relayUsPerPacket.toFixed(2)} µs/pkt others=${step.othersCpuPct.toFixed(0)}% ` +
+      `→ ${kind.name}/bare pkt/s=${ppsRatio.toFixed(3)} capacity=${capacityRatio.toFixed(3)} (one core: ${Math.round(1e6 / step.relayUsPerPacket)} pkt/s) added p50=${addedP50.toFixed(2)} p99=${addedP99.toFixed(2)} ms`;
+  }
+  const quiet = kinds.every((kind) => quietEnough(kind.steps));
+  figures[`calls${calls}OthersCpuPct`] = Math.round(Math.max(...kinds.map((kind) => leastDisturbed(kind.steps).othersCpuPct)));
+  context.log(`${line} (one core: bare ${Math.round(1e6 / bareStep.relayUsPerPacket)} pkt/s)${quiet ? '' : ' [no quiet round: figures disturbed by other processes]'}`);
 }
 
 function round(value: number): number {
@@ -648,25 +633,36 @@ function round(value: number): number {
 
 export const suite: BenchSuite = {
   name: 'media-relay',
-  description: 'G.711 20 ms call pairs relayed both ways on loopback: engine (MediaPort + RelayBridge) vs a bare dgram forwarder, same run',
+  description: 'G.711 20 ms call pairs relayed both ways on loopback: engine (MediaPort + RelayBridge) vs a bare dgram forwarder and rtpengine (when installed), same run',
   async run(context: BenchContext): Promise<BenchFigures> {
     // DIALTONE_BENCH_MEDIA_CALLS=500,1000 measures only those (e.g. to rerun one size on a busy machine).
     const fromEnv = process.env.DIALTONE_BENCH_MEDIA_CALLS?.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0 && n <= 2000);
     const callCounts = fromEnv !== undefined && fromEnv.length > 0 ? fromEnv : context.quick ? [100] : [100, 500, 1000];
-    const previousAffinity = pinSelf(1);
+    const previousAffinity = pinProcess(process.pid, RELAY_CPU);
     const pinned = previousAffinity !== undefined;
-    const figures: BenchFigures = { pinned: pinned ? 'relay cpu 1, load cpu 0' : 'not pinned' };
-    context.log(
-      `media-relay: node ${process.version}, ${pinned ? 'relay pinned to cpu 1, load process to cpu 0' : 'taskset unavailable: not pinned'}, ` +
-        `${PACKET_SIZE}-byte packets, 100 pkt/s per call (50 each way), rmem_default=${readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim()}`,
-    );
+    const figures: BenchFigures = { pinned: pinned ? `relay cpu ${RELAY_CPU}, load cpu ${LOAD_CPU}` : 'not pinned' };
+    let load: Load | undefined;
+    let rtpengine: Rtpengine | undefined;
     try {
-      const hotPathNs = await hotPathNsPerPacket();
+      rtpengine = await Rtpengine.start(pinned);
+      figures.rtpengine = rtpengine === undefined ? 'not installed (apt-get install rtpengine-daemon) or turned off' : 'userspace, 1 thread';
+      context.log(
+        `media-relay: node ${process.version}, ${pinned ? `relay pinned to cpu ${RELAY_CPU}, load process to cpu ${LOAD_CPU}` : 'taskset unavailable: not pinned'}, ` +
+          `${PACKET_SIZE}-byte packets, 100 pkt/s per call (50 each way), rmem_default=${readFileSync('/proc/sys/net/core/rmem_default', 'utf8').trim()}; rtpengine: ${figures.rtpengine}`,
+      );
+      const hotPathNs = await hotPathNsPerPacket(1);
+      const hotPathColdNs = await hotPathNsPerPacket(1000);
       figures.engineHotPathNsPerPacket = Math.round(hotPathNs);
-      context.log(`  engine JavaScript per relayed packet, socket I/O excluded: ${hotPathNs.toFixed(0)} ns (best of 3 × 1M packets)`);
-      for (const calls of callCounts) await runCalls(context, calls, pinned, figures);
+      figures.engineHotPath1000CallsNsPerPacket = Math.round(hotPathColdNs);
+      context.log(
+        `  engine JavaScript per relayed packet, socket I/O excluded (best of 3 × 1M packets): ${hotPathNs.toFixed(0)} ns over 1 call, ${hotPathColdNs.toFixed(0)} ns round-robin over 1000 calls (cache misses)`,
+      );
+      load = new IpcChild<LoadRequest, LoadReply>(fileURLToPath(import.meta.url), { [ROLE_ENV]: 'load' }, pinned ? LOAD_CPU : undefined);
+      for (const calls of callCounts) await runCalls(context, calls, load, rtpengine, figures);
     } finally {
-      if (previousAffinity !== undefined) unpinSelf(previousAffinity);
+      await load?.exit({ cmd: 'exit' });
+      await rtpengine?.stop();
+      if (previousAffinity !== undefined) restoreAffinity(process.pid, previousAffinity);
     }
     return figures;
   },

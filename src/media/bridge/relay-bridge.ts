@@ -65,11 +65,18 @@ const MAX_PAYLOAD_BYTES = 1500;
 
 /** One direction of the bridge; its handlers are created once, at construction. */
 class BridgeDirection {
-  readonly counters: BridgeDirectionCounters = { relayed: 0, transcoded: 0, transcodeFailures: 0, dtmfRelayed: 0, dtmfDropped: 0, unsent: 0 };
-  private readonly to: MediaPort;
-  private readonly outPayloadType: number;
-  private readonly outDtmfPayloadType: number | undefined;
+  // What the relay path reads per packet first (see MediaPort on field order); counters are fields
+  // rather than an object of their own for the same reason.
   readonly transcoder: PayloadTranscoder | undefined;
+  private readonly outPayloadType: number;
+  private readonly to: MediaPort;
+  private relayed = 0;
+  private unsent = 0;
+  private transcoded = 0;
+  private transcodeFailures = 0;
+  private dtmfRelayed = 0;
+  private dtmfDropped = 0;
+  private readonly outDtmfPayloadType: number | undefined;
   private readonly outView = new RtpPacketView();
   /** Set when the legs' RTP clocks differ; restarted whenever the inbound source changes. */
   private readonly scaler: RtpTimestampScaler | undefined;
@@ -81,6 +88,11 @@ class BridgeDirection {
     this.outDtmfPayloadType = to.telephoneEventPayloadType;
     this.transcoder = transcoder;
     this.scaler = from.format.clockRate === to.format.clockRate ? undefined : new RtpTimestampScaler(from.format.clockRate, to.format.clockRate);
+  }
+
+  counters(): BridgeDirectionCounters {
+    const { relayed, transcoded, transcodeFailures, dtmfRelayed, dtmfDropped, unsent } = this;
+    return { relayed, transcoded, transcodeFailures, dtmfRelayed, dtmfDropped, unsent };
   }
 
   /** The packet's timestamp on the outbound leg's clock. */
@@ -101,13 +113,13 @@ class BridgeDirection {
     }
     if (packet.payloadType !== this.outPayloadType) packet.setPayloadType(this.outPayloadType);
     packet.stripCsrcAndExtension();
-    if (this.to.sendRtp(packet)) this.counters.relayed++;
-    else this.counters.unsent++;
+    if (this.to.sendRtp(packet)) this.relayed++;
+    else this.unsent++;
   };
 
   readonly onDtmfPacket = (packet: RtpPacketView): void => {
     if (this.outDtmfPayloadType === undefined) {
-      this.counters.dtmfDropped++;
+      this.dtmfDropped++;
       return;
     }
     packet.setPayloadType(this.outDtmfPayloadType);
@@ -120,8 +132,8 @@ class BridgeDirection {
         packet.buffer.writeUInt16BE(this.scaler.scaleDuration(packet.buffer.readUInt16BE(durationOffset)), durationOffset);
       }
     }
-    if (this.to.sendRtp(packet)) this.counters.dtmfRelayed++;
-    else this.counters.unsent++;
+    if (this.to.sendRtp(packet)) this.dtmfRelayed++;
+    else this.unsent++;
   };
 
   private transcode(packet: RtpPacketView): void {
@@ -131,12 +143,12 @@ class BridgeDirection {
     } catch {
       // A payload the codec cannot read: dropped and counted like any malformed packet, not logged
       // (it could happen 50 times a second).
-      this.counters.transcodeFailures++;
+      this.transcodeFailures++;
       return;
     }
     const bytes = encoded.length;
     if (bytes > MAX_PAYLOAD_BYTES) {
-      this.counters.transcodeFailures++;
+      this.transcodeFailures++;
       return;
     }
     let out = packet;
@@ -163,8 +175,8 @@ class BridgeDirection {
       this.outView.arrivalMs = packet.arrivalMs;
       out = this.outView;
     }
-    if (this.to.sendRtp(out)) this.counters.transcoded++;
-    else this.counters.unsent++;
+    if (this.to.sendRtp(out)) this.transcoded++;
+    else this.unsent++;
   }
 }
 
@@ -230,7 +242,7 @@ export class RelayBridge {
   }
 
   counters(): RelayBridgeCounters {
-    return { aToB: { ...this.aToB.counters }, bToA: { ...this.bToA.counters } };
+    return { aToB: this.aToB.counters(), bToA: this.bToA.counters() };
   }
 
   /** Stops relaying; the ports stay open (their legs own them). Idempotent. */

@@ -40,7 +40,16 @@ const WINDOWS_TO_START = 4;
  */
 const WINDOWS_TO_END = 4;
 
-const COEFFICIENTS = Float64Array.from([...DTMF_ROW_FREQUENCIES, ...DTMF_COLUMN_FREQUENCIES], (f) => goertzelCoefficient(f, SAMPLE_RATE));
+/** Goertzel coefficients of the rows (C0–C3, 697–941 Hz) and columns (C4–C7, 1209–1633 Hz), as constants for the unrolled filter loop. */
+const coefficient = (frequencies: readonly number[], index: number): number => goertzelCoefficient(frequencies[index] as number, SAMPLE_RATE);
+const C0 = coefficient(DTMF_ROW_FREQUENCIES, 0);
+const C1 = coefficient(DTMF_ROW_FREQUENCIES, 1);
+const C2 = coefficient(DTMF_ROW_FREQUENCIES, 2);
+const C3 = coefficient(DTMF_ROW_FREQUENCIES, 3);
+const C4 = coefficient(DTMF_COLUMN_FREQUENCIES, 0);
+const C5 = coefficient(DTMF_COLUMN_FREQUENCIES, 1);
+const C6 = coefficient(DTMF_COLUMN_FREQUENCIES, 2);
+const C7 = coefficient(DTMF_COLUMN_FREQUENCIES, 3);
 
 /**
  * In-band DTMF detection (ITU-T Q.23 frequencies, Q.24 acceptance criteria) on 8 kHz linear PCM, for
@@ -48,6 +57,13 @@ const COEFFICIENTS = Float64Array.from([...DTMF_ROW_FREQUENCIES, ...DTMF_COLUMN_
  * 102-sample windows every 51 samples; a window names a digit when one row and one column tone are loud enough,
  * within the twist limits, clearly above their neighbours, and carry most of the window's energy. Each
  * digit is reported once, when it ends, with its start and duration.
+ *
+ * It runs on every packet of a leg that negotiated no telephone-event, so the work is done per window,
+ * not per sample: samples go into a ring holding the last window, and when a window ends its energy is
+ * summed first. A window too quiet for any tone to reach the minimum level (|X(f)|² ≤ N·Σx², by
+ * Cauchy–Schwarz) is classified as no digit without running the filters; the others run the eight
+ * filters over the window in one pass. Same windows, same arithmetic, same digits as filtering sample by
+ * sample, at about a third of the cost on speech and a tenth on silence.
  */
 export class InbandDtmfDetector {
   private readonly onDigit: (digit: DetectedDigit) => void;
@@ -55,14 +71,10 @@ export class InbandDtmfDetector {
   private readonly minPower: number;
   private readonly maxReverseTwist: number;
   private readonly maxNormalTwist: number;
-  /** Goertzel state s1, s2 of the 8 filters, for each of the two interleaved windows (8 + 8). */
-  private readonly s1 = new Float64Array(16);
-  private readonly s2 = new Float64Array(16);
+  /** The last WINDOW samples, oldest at `consumed % WINDOW`. */
+  private readonly ring = new Int16Array(WINDOW);
   private readonly power = new Float64Array(8);
-  private readonly energy = new Float64Array(2);
-  /** Samples in each window so far; the second starts half a window late. */
-  private readonly filled = Int32Array.of(0, -HOP);
-  /** Samples consumed so far. */
+  /** Samples consumed so far; a window ends at every multiple of HOP from WINDOW on. */
   private consumed = 0;
   private candidate = -1;
   private candidateRun = 0;
@@ -83,26 +95,18 @@ export class InbandDtmfDetector {
 
   /** Feeds consecutive 8 kHz samples of one stream (any frame size). */
   process(pcm: Int16Array): void {
-    const { s1, s2, energy, filled } = this;
-    for (let i = 0; i < pcm.length; i++) {
-      const x = pcm[i] as number;
-      this.consumed++;
-      for (let w = 0; w < 2; w++) {
-        if ((filled[w] as number) < 0) {
-          filled[w] = (filled[w] as number) + 1;
-          continue;
-        }
-        const base = w * 8;
-        for (let k = 0; k < 8; k++) {
-          const j = base + k;
-          const s0 = x + (COEFFICIENTS[k] as number) * (s1[j] as number) - (s2[j] as number);
-          s2[j] = s1[j] as number;
-          s1[j] = s0;
-        }
-        energy[w] = (energy[w] as number) + x * x;
-        filled[w] = (filled[w] as number) + 1;
-        if (filled[w] === WINDOW) this.endWindow(w);
+    const ring = this.ring;
+    let i = 0;
+    while (i < pcm.length) {
+      // Up to the next window end (every HOP samples), then analyse.
+      const count = Math.min(HOP - (this.consumed % HOP), pcm.length - i);
+      let at = this.consumed % WINDOW;
+      for (const end = i + count; i < end; i++) {
+        ring[at] = pcm[i] as number;
+        if (++at === WINDOW) at = 0;
       }
+      this.consumed += count;
+      if (this.consumed % HOP === 0 && this.consumed >= WINDOW) this.endWindow();
     }
   }
 
@@ -113,19 +117,59 @@ export class InbandDtmfDetector {
     this.candidateRun = 0;
   }
 
-  private endWindow(w: number): void {
-    const { s1, s2, power, energy } = this;
-    const base = w * 8;
-    for (let k = 0; k < 8; k++) {
-      const a = s1[base + k] as number;
-      const b = s2[base + k] as number;
-      power[k] = a * a + b * b - (COEFFICIENTS[k] as number) * a * b;
-      s1[base + k] = 0;
-      s2[base + k] = 0;
+  private endWindow(): void {
+    const { ring, power } = this;
+    let energy = 0;
+    for (let k = 0; k < WINDOW; k++) {
+      const x = ring[k] as number;
+      energy += x * x;
     }
-    const digit = this.classify(energy[w] as number);
-    energy[w] = 0;
-    this.filled[w] = 0;
+    let digit = -1;
+    if (energy * WINDOW >= this.minPower) {
+      // The eight filters side by side in locals: eight independent recurrences per sample keep the
+      // CPU's pipelines full, where one filter at a time would wait on its own multiply-add chain.
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0; // s[n-1]
+      let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0; // s[n-2]
+      // The window in time order: from the oldest sample (at `consumed % WINDOW`) round the ring.
+      let at = this.consumed % WINDOW;
+      for (let k = 0; k < WINDOW; k++) {
+        const x = ring[at] as number;
+        if (++at === WINDOW) at = 0;
+        let s0 = x + C0 * a0 - b0;
+        b0 = a0;
+        a0 = s0;
+        s0 = x + C1 * a1 - b1;
+        b1 = a1;
+        a1 = s0;
+        s0 = x + C2 * a2 - b2;
+        b2 = a2;
+        a2 = s0;
+        s0 = x + C3 * a3 - b3;
+        b3 = a3;
+        a3 = s0;
+        s0 = x + C4 * a4 - b4;
+        b4 = a4;
+        a4 = s0;
+        s0 = x + C5 * a5 - b5;
+        b5 = a5;
+        a5 = s0;
+        s0 = x + C6 * a6 - b6;
+        b6 = a6;
+        a6 = s0;
+        s0 = x + C7 * a7 - b7;
+        b7 = a7;
+        a7 = s0;
+      }
+      power[0] = a0 * a0 + b0 * b0 - C0 * a0 * b0;
+      power[1] = a1 * a1 + b1 * b1 - C1 * a1 * b1;
+      power[2] = a2 * a2 + b2 * b2 - C2 * a2 * b2;
+      power[3] = a3 * a3 + b3 * b3 - C3 * a3 * b3;
+      power[4] = a4 * a4 + b4 * b4 - C4 * a4 * b4;
+      power[5] = a5 * a5 + b5 * b5 - C5 * a5 * b5;
+      power[6] = a6 * a6 + b6 * b6 - C6 * a6 * b6;
+      power[7] = a7 * a7 + b7 * b7 - C7 * a7 * b7;
+      digit = this.classify(energy);
+    }
     this.track(digit, this.consumed - WINDOW, this.consumed);
   }
 

@@ -67,6 +67,11 @@ export interface MediaPortEvents {
   packet: (packet: RtpPacketView) => void;
   /** The same for the telephone-event payload type (RFC 4733). */
   'dtmf-packet': (packet: RtpPacketView) => void;
+  /**
+   * A packet `sendRtp` handed to the socket, as rewritten onto our stream (a call recording's
+   * outbound track: prompts and relayed audio alike). The view is the sender's: read it now, keep nothing.
+   */
+  sent: (packet: RtpPacketView) => void;
   latched: (source: RemoteEndpoint) => void;
   /** A valid compound RTCP packet from the peer (reports, SDES, BYE). */
   rtcp: (packets: readonly RtcpPacket[]) => void;
@@ -101,65 +106,81 @@ export interface MediaPortCounters {
   listenerErrors: number;
 }
 
-function newCounters(): MediaPortCounters {
-  return {
-    rtpReceived: 0,
-    rtpAccepted: 0,
-    rtpMalformed: 0,
-    rtpForeign: 0,
-    rtpUnexpectedPayloadType: 0,
-    rtpSent: 0,
-    octetsSent: 0,
-    rtpUnsent: 0,
-    sendErrors: 0,
-    socketErrors: 0,
-    rtcpReceived: 0,
-    rtcpMalformed: 0,
-    rtcpForeign: 0,
-    rtcpSent: 0,
-    timeouts: 0,
-    listenerErrors: 0,
-  };
+type PacketListener = (packet: RtpPacketView) => void;
+type PacketEvent = 'packet' | 'dtmf-packet' | 'sent';
+
+function isPacketEvent(event: keyof MediaPortEvents): event is PacketEvent {
+  return event === 'packet' || event === 'dtmf-packet' || event === 'sent';
 }
 
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
 const DEFAULT_RTCP_INTERVAL_MS = 5_000;
 
 export class MediaPort {
+  // The fields the receive path, then the send path, read for every packet come first, in that order.
+  // V8 lays an object's fields out in declaration order, and with a thousand calls each port's state
+  // is a cache miss away from the last packet's: neighbouring fields of one object cost fewer misses
+  // than as many separate objects (which is also why the counters are fields, not an object of their own).
+  private closed = false;
+  private rtpReceived = 0;
+  private readonly view = new RtpPacketView();
+  /** Latched RTP source; port 0 while not latched. */
+  private latchedPort = 0;
+  private latchedAddress = '';
+  /** -1 when telephone-event is not negotiated, so the per-packet comparison never matches. */
+  private readonly dtmfPayloadType: number;
+  private readonly audioPayloadType: number;
+  private readonly clock: Clock;
+  /** Written per packet: a numeric initial value keeps it an unboxed number field (see RtpStreamRewriter.lastTimestamp). */
+  private lastRtpAtMs = 0;
+  private timedOut = false;
+  private hasRemoteSsrc = false;
+  private remoteSsrc = 0;
+  private readonly stats: RtpReceiverStats;
+  private rtpAccepted = 0;
+  private packetListeners: readonly PacketListener[] = [];
+  private dtmfPacketListeners: readonly PacketListener[] = [];
+  private connected = false;
+  private remotePort = 0;
+  private readonly outbound: RtpStreamRewriter;
+  private readonly rtp: DatagramSocket;
+  private rtpSent = 0;
+  /** Payload octets sent (the SR octet count, RFC 3550 §6.4.1). */
+  private octetsSent = 0;
+  private sentListeners: readonly PacketListener[] = [];
+
   readonly format: Readonly<MediaFormat>;
   readonly telephoneEventPayloadType: number | undefined;
   readonly ssrc: number;
   readonly cname: string;
-  private readonly rtp: DatagramSocket;
   private readonly rtcpSocket: DatagramSocket | undefined;
-  private readonly clock: Clock;
   private readonly logger: Logger;
+  /** Every event but the per-packet ones (see `on`). */
   private readonly events: TypedEvents<MediaPortEvents>;
-  private readonly c: MediaPortCounters = newCounters();
-  private readonly view = new RtpPacketView();
-  private readonly stats: RtpReceiverStats;
-  private readonly outbound: RtpStreamRewriter;
   private readonly connectOnLatch: boolean;
   private readonly rtcpIntervalMs: number;
-  /** -1 when telephone-event is not negotiated, so the per-packet comparison never matches. */
-  private readonly dtmfPayloadType: number;
-  private closed = false;
+
+  private rtpMalformed = 0;
+  private rtpForeign = 0;
+  private rtpUnexpectedPayloadType = 0;
+  private rtpUnsent = 0;
+  private sendErrors = 0;
+  private socketErrors = 0;
+  private rtcpReceived = 0;
+  private rtcpMalformed = 0;
+  private rtcpForeign = 0;
+  private rtcpSent = 0;
+  private timeouts = 0;
+  private listenerErrors = 0;
 
   private remoteAddress = '';
-  private remotePort = 0;
   private remoteRtcp: RemoteEndpoint | undefined;
   private explicitRemoteRtcp: RemoteEndpoint | undefined;
-  /** Latched RTP source; port 0 while not latched. */
-  private latchedAddress = '';
-  private latchedPort = 0;
-  private connected = false;
   private connecting = false;
   private connectAddress = '';
   private connectPort = 0;
   private rtcpLatched: RemoteEndpoint | undefined;
 
-  private remoteSsrc = 0;
-  private hasRemoteSsrc = false;
   private receivedSenderReport = false;
   private lastSenderReportMiddle = 0;
   private lastSenderReportAtMs = 0;
@@ -168,8 +189,6 @@ export class MediaPort {
   private roundTrip: number | undefined;
 
   private rtpTimeoutMs: number;
-  private lastRtpAtMs: number;
-  private timedOut = false;
   private timeoutTimer: TimerHandle | undefined;
   private rtcpTimer: TimerHandle | undefined;
 
@@ -180,6 +199,7 @@ export class MediaPort {
     this.format = { ...options.format };
     this.telephoneEventPayloadType = options.telephoneEventPayloadType;
     this.dtmfPayloadType = options.telephoneEventPayloadType ?? -1;
+    this.audioPayloadType = options.format.payloadType;
     this.logger = options.logger ?? silentLogger;
     this.connectOnLatch = options.connectOnLatch ?? true;
     this.rtcpIntervalMs = options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
@@ -195,10 +215,7 @@ export class MediaPort {
       initialSequenceNumber: options.initialSequenceNumber ?? random[1]! & 0xffff,
       initialTimestamp: options.initialTimestamp ?? random[2]!,
     });
-    this.events = new TypedEvents<MediaPortEvents>((error, event) => {
-      this.c.listenerErrors++;
-      this.logger.error('media port listener failed', { event: String(event), error: String(error) });
-    });
+    this.events = new TypedEvents<MediaPortEvents>(this.onListenerError);
     this.explicitRemoteRtcp = options.remoteRtcp;
     if (options.remote !== undefined) this.applyRemote(options.remote);
 
@@ -213,17 +230,59 @@ export class MediaPort {
     this.scheduleRtcp();
   }
 
+  /**
+   * The per-packet events ('packet', 'dtmf-packet', 'sent') keep their listeners in fields of the port,
+   * under the same contract as TypedEvents (copy-on-write lists, each listener isolated and counted
+   * when it throws): at a thousand calls, TypedEvents' map lookup and the objects behind it were a
+   * fifth of the relay's own time per packet, in cache misses.
+   */
   on<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
-    this.events.on(event, listener);
+    if (isPacketEvent(event)) this.setPacketListeners(event, [...this.packetListenersOf(event), listener as PacketListener]);
+    else this.events.on(event, listener);
   }
 
   once<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
-    this.events.once(event, listener);
+    if (isPacketEvent(event)) {
+      const wrapper: PacketListener = (packet) => {
+        this.off(event, wrapper as MediaPortEvents[K]);
+        (listener as PacketListener)(packet);
+      };
+      this.on(event, wrapper as MediaPortEvents[K]);
+    } else {
+      this.events.once(event, listener);
+    }
   }
 
   off<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
-    this.events.off(event, listener);
+    if (isPacketEvent(event)) this.setPacketListeners(event, this.packetListenersOf(event).filter((entry) => entry !== (listener as PacketListener)));
+    else this.events.off(event, listener);
   }
+
+  private packetListenersOf(event: PacketEvent): readonly PacketListener[] {
+    if (event === 'sent') return this.sentListeners;
+    return event === 'packet' ? this.packetListeners : this.dtmfPacketListeners;
+  }
+
+  private setPacketListeners(event: PacketEvent, listeners: readonly PacketListener[]): void {
+    if (event === 'packet') this.packetListeners = listeners;
+    else if (event === 'dtmf-packet') this.dtmfPacketListeners = listeners;
+    else this.sentListeners = listeners;
+  }
+
+  private deliverPacket(listeners: readonly PacketListener[], event: PacketEvent, view: RtpPacketView): void {
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!(view);
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    }
+  }
+
+  private readonly onListenerError = (error: unknown, event: keyof MediaPortEvents): void => {
+    this.listenerErrors++;
+    this.logger.error('media port listener failed', { event: String(event), error: String(error) });
+  };
 
   get isClosed(): boolean {
     return this.closed;
@@ -255,7 +314,24 @@ export class MediaPort {
   }
 
   counters(): MediaPortCounters {
-    return { ...this.c };
+    return {
+      rtpReceived: this.rtpReceived,
+      rtpAccepted: this.rtpAccepted,
+      rtpMalformed: this.rtpMalformed,
+      rtpForeign: this.rtpForeign,
+      rtpUnexpectedPayloadType: this.rtpUnexpectedPayloadType,
+      rtpSent: this.rtpSent,
+      octetsSent: this.octetsSent,
+      rtpUnsent: this.rtpUnsent,
+      sendErrors: this.sendErrors,
+      socketErrors: this.socketErrors,
+      rtcpReceived: this.rtcpReceived,
+      rtcpMalformed: this.rtcpMalformed,
+      rtcpForeign: this.rtcpForeign,
+      rtcpSent: this.rtcpSent,
+      timeouts: this.timeouts,
+      listenerErrors: this.listenerErrors,
+    };
   }
 
   /** Loss and jitter of what we receive (RFC 3550 A.3, A.8). */
@@ -296,9 +372,8 @@ export class MediaPort {
    */
   sendRtp(packet: RtpPacketView): boolean {
     if (this.closed) return false;
-    const c = this.c;
     if (!this.connected && this.latchedPort === 0 && this.remotePort === 0) {
-      c.rtpUnsent++;
+      this.rtpUnsent++;
       return false;
     }
     const now = packet.arrivalMs >= 0 ? packet.arrivalMs : this.clock.monotonic();
@@ -309,11 +384,12 @@ export class MediaPort {
       else if (this.latchedPort !== 0) this.rtp.send(datagram, this.latchedPort, this.latchedAddress);
       else this.rtp.send(datagram, this.remotePort, this.remoteAddress);
     } catch {
-      c.sendErrors++;
+      this.sendErrors++;
       return false;
     }
-    c.rtpSent++;
-    c.octetsSent += packet.payloadLength;
+    this.rtpSent++;
+    this.octetsSent += packet.payloadLength;
+    if (this.sentListeners.length !== 0) this.deliverPacket(this.sentListeners, 'sent', packet);
     return true;
   }
 
@@ -335,7 +411,7 @@ export class MediaPort {
         // The socket closes once the BYE is handed over: closing at once could cancel the send.
         try {
           rtcp.send(this.buildReport(true), to.port, to.address, () => rtcp.close());
-          this.c.rtcpSent++;
+          this.rtcpSent++;
         } catch {
           rtcp.close();
         }
@@ -343,28 +419,30 @@ export class MediaPort {
     }
     this.events.emit('closed');
     this.events.removeAll();
+    this.packetListeners = [];
+    this.dtmfPacketListeners = [];
+    this.sentListeners = [];
   }
 
   // ----------------------------------------------------------------------------------------- receive
 
   private readonly onRtpMessage = (message: Buffer, from: RemoteEndpoint): void => {
     if (this.closed) return;
-    const c = this.c;
-    c.rtpReceived++;
+    this.rtpReceived++;
     const view = this.view;
     if (view.wrap(message) !== RtpParseResult.ok) {
-      c.rtpMalformed++;
+      this.rtpMalformed++;
       return;
     }
     if (this.latchedPort !== 0 && (from.port !== this.latchedPort || from.address !== this.latchedAddress)) {
       // Symmetric RTP: once latched, nobody else's audio is accepted.
-      c.rtpForeign++;
+      this.rtpForeign++;
       return;
     }
     const payloadType = view.payloadType;
     const isEvent = payloadType === this.dtmfPayloadType;
-    if (!isEvent && payloadType !== this.format.payloadType) {
-      c.rtpUnexpectedPayloadType++;
+    if (!isEvent && payloadType !== this.audioPayloadType) {
+      this.rtpUnexpectedPayloadType++;
       return;
     }
     if (this.latchedPort === 0) this.latch(from);
@@ -383,8 +461,9 @@ export class MediaPort {
     this.stats.updateSequence(view.sequenceNumber);
     // A.8 jitter is defined over the media clock; RFC 4733 events keep one timestamp per event.
     if (!isEvent) this.stats.updateJitter(view.timestamp, now);
-    c.rtpAccepted++;
-    this.events.emit(isEvent ? 'dtmf-packet' : 'packet', view);
+    this.rtpAccepted++;
+    if (isEvent) this.deliverPacket(this.dtmfPacketListeners, 'dtmf-packet', view);
+    else this.deliverPacket(this.packetListeners, 'packet', view);
   };
 
   private latch(from: RemoteEndpoint): void {
@@ -405,7 +484,7 @@ export class MediaPort {
     this.connecting = false;
     if (this.closed) return;
     if (error !== undefined) {
-      this.c.socketErrors++;
+      this.socketErrors++;
       this.logger.warn('media port could not connect to latched source', { error: error.message });
       return;
     }
@@ -438,7 +517,7 @@ export class MediaPort {
   private readonly onSocketError = (error: Error): void => {
     // RFC 3550 says nothing here; in practice these are ICMP unreachables reported on a connected
     // socket while the peer is not listening. Counted, never thrown: the RTP timeout decides.
-    this.c.socketErrors++;
+    this.socketErrors++;
     this.logger.debug('media socket error', { error: error.message });
   };
 
@@ -455,7 +534,7 @@ export class MediaPort {
     const silentFor = this.clock.monotonic() - this.lastRtpAtMs;
     if (silentFor >= this.rtpTimeoutMs) {
       this.timedOut = true;
-      this.c.timeouts++;
+      this.timeouts++;
       this.events.emit('timeout', silentFor);
     } else {
       this.armTimeout(this.rtpTimeoutMs - silentFor);
@@ -471,23 +550,22 @@ export class MediaPort {
 
   private readonly onRtcpMessage = (message: Buffer, from: RemoteEndpoint): void => {
     if (this.closed) return;
-    const c = this.c;
-    c.rtcpReceived++;
+    this.rtcpReceived++;
     const packets = parseRtcp(message);
     if (packets === undefined) {
-      c.rtcpMalformed++;
+      this.rtcpMalformed++;
       return;
     }
     if (this.rtcpLatched === undefined) {
       // RTCP latches like RTP, to its first valid source; once RTP is latched, only from that host
       // (the peer's RTCP comes from the same address, on a port NAT may have changed).
       if (this.latchedPort !== 0 && from.address !== this.latchedAddress) {
-        c.rtcpForeign++;
+        this.rtcpForeign++;
         return;
       }
       this.rtcpLatched = { address: from.address, port: from.port };
     } else if (from.port !== this.rtcpLatched.port || from.address !== this.rtcpLatched.address) {
-      c.rtcpForeign++;
+      this.rtcpForeign++;
       return;
     }
     const nowMs = this.clock.monotonic();
@@ -531,9 +609,9 @@ export class MediaPort {
     if (to !== undefined && this.rtcpSocket !== undefined) {
       try {
         this.rtcpSocket.send(this.buildReport(false), to.port, to.address);
-        this.c.rtcpSent++;
+        this.rtcpSent++;
       } catch {
-        this.c.sendErrors++;
+        this.sendErrors++;
       }
     }
     this.scheduleRtcp();
@@ -549,7 +627,7 @@ export class MediaPort {
       reports.push(this.stats.reportBlock(this.remoteSsrc, this.lastSenderReportMiddle, dlsr));
     }
     const packets: RtcpPacket[] = [];
-    if (this.c.rtpSent > this.rtcpSentPacketsAtLastReport) {
+    if (this.rtpSent > this.rtcpSentPacketsAtLastReport) {
       const ntp = ntpTimestamp(this.clock.now());
       // The RTP timestamp "corresponds to the same time as the NTP timestamp" (§6.4.1): extrapolated
       // from the last packet sent along the media clock.
@@ -560,14 +638,14 @@ export class MediaPort {
         ntpSeconds: ntp.seconds,
         ntpFraction: ntp.fraction,
         rtpTimestamp: (this.outbound.lastTimestamp + elapsedUnits) >>> 0,
-        packetCount: this.c.rtpSent >>> 0,
-        octetCount: this.c.octetsSent >>> 0,
+        packetCount: this.rtpSent >>> 0,
+        octetCount: this.octetsSent >>> 0,
         reports,
       });
     } else {
       packets.push({ type: 'rr', ssrc: this.ssrc, reports });
     }
-    this.rtcpSentPacketsAtLastReport = this.c.rtpSent;
+    this.rtcpSentPacketsAtLastReport = this.rtpSent;
     packets.push({ type: 'sdes', chunks: [{ ssrc: this.ssrc, cname: this.cname }] });
     if (bye) packets.push({ type: 'bye', sources: [this.ssrc] });
     return buildRtcp(packets);

@@ -33,9 +33,14 @@ export class RtpStreamRewriter {
   private sequenceDelta = 0;
   private timestampDelta = 0;
   private hasSent = false;
-  /** Last sequence number, timestamp and monotonic time sent (for rebasing and for RTCP SR). */
-  lastSequenceNumber: number;
-  lastTimestamp: number;
+  /**
+   * Last sequence number, timestamp and monotonic time sent (for rebasing and for RTCP SR). Given
+   * numeric initial values here, not only in the constructor: a field declared bare starts out
+   * `undefined` (ES2022 class fields), V8 then keeps it as a generic tagged field, and every store of a
+   * timestamp beyond the small-integer range (most uint32 values) allocates a number box per packet.
+   */
+  lastSequenceNumber = 0;
+  lastTimestamp = 0;
   lastSentAtMs = 0;
   /** Number of times the source changed after the first (each one a discontinuity we hid). */
   rebases = 0;
