@@ -12,7 +12,11 @@
  * 2. Media: both ends of every call send G.711 20 ms RTP (100 packets/s per call through the engine),
  *    a warm-up second, then a measured window: loss end to end, one-way latency p50/p99 and RFC 3550
  *    A.8 jitter at the far end, the engine's CPU (from /proc), its event-loop delay and RSS.
- * 3. BYE on every call; the engine's RSS after the calls ended, round after round, shows leaks.
+ * 3. In the last round, overload: the engine runs with `limits.maxCalls` = N, and while it holds its N
+ *    calls a SIPp UAC floods it with new INVITEs (DIALTONE_BENCH_CONCURRENCY_FLOOD_CPS, default 1000/s,
+ *    0 skips) during a second media window: the INVITEs refused with 503, and the loss and latency of
+ *    the established calls meanwhile next to the window without the flood.
+ * 4. BYE on every call; the engine's RSS after the calls ended, round after round, shows leaks.
  *
  * Added latency is latency through the engine minus latency through a bare Node dgram forwarder
  * (bench/rtp-load.ts) carrying the same N calls from the same load process, pinned to the same cpu, in
@@ -33,7 +37,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { LoadReply, LoadRequest, SetupResult } from './concurrency-load.js';
 import { EngineProcess, WebhookApp } from './e2e.bench.js';
-import { machineBusyUs, procCpuUs } from './e2e-sipp.js';
+import { machineBusyUs, procCpuUs, runUac, uacScenario, type UacResult } from './e2e-sipp.js';
 import { IpcChild, PACKETS_PER_CALL_PER_S, bareForwarder, pinProcess, rcvbufErrors, restoreAffinity } from './rtp-load.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 
@@ -145,6 +149,20 @@ async function bareBaseline(load: Load, calls: number, holdS: number): Promise<M
   }
 }
 
+/**
+ * Issue 8's overload check: a SIPp UAC floods the engine, which holds `limits.maxCalls` calls already,
+ * with new INVITEs for the length of one media window, while `measure` runs that window over the
+ * established calls: every INVITE should get 503 (SIPp counts it failed) and the calls up should keep
+ * their packets.
+ */
+async function overloadFlood(options: { dir: string; enginePort: number; floodCps: number; holdS: number; measure: () => Promise<MediaStep> }): Promise<{ uac: UacResult; during: MediaStep }> {
+  const { dir, enginePort, floodCps, holdS } = options;
+  // One more second than the window: media() warms up for a second first.
+  const uac = runUac({ dir, scenario: uacScenario(dir, 0), target: `127.0.0.1:${enginePort}`, rate: floodCps, calls: floodCps * (holdS + 1), holdMs: 0 });
+  const during = await options.measure();
+  return { uac: await uac, during };
+}
+
 export const suite: BenchSuite = {
   name: 'concurrency',
   description: 'N bridged G.711 calls held through `dialtone start` (Node SIP+RTP load process): loss, added latency, jitter, CPU, RSS per call, RSS across rounds',
@@ -156,6 +174,9 @@ export const suite: BenchSuite = {
     const holdS = Math.max(1, Number(process.env['DIALTONE_BENCH_CONCURRENCY_HOLD_S'] ?? (quick ? 2 : 5)));
     // Phones mostly offer RFC 4733 events; without them the engine runs in-band DTMF detection on every packet.
     const telephoneEvents = process.env['DIALTONE_BENCH_CONCURRENCY_INBAND_DTMF'] !== '1';
+    // Overload: INVITEs per second sent at the engine while it holds its limit of calls with media;
+    // the default is ten times the end-to-end rate it sustains (bench e2e: 80–160 calls/s).
+    const floodCps = Math.max(0, Number(process.env['DIALTONE_BENCH_CONCURRENCY_FLOOD_CPS'] ?? (quick ? 200 : 1000)));
     const figures: BenchFigures = {};
     const dir = mkdtempSync(join(tmpdir(), 'dialtone-concurrency-'));
     // This process (webhook app, harness) shares the load's cpu; the engine has the other one.
@@ -168,7 +189,8 @@ export const suite: BenchSuite = {
       const appPort = await app.listen();
       app.target = `sip:callee@127.0.0.1:${calleeSipPort}`;
       const configFile = join(dir, 'dialtone.yaml');
-      writeFileSync(
+      // limits.maxCalls = N: once the size's calls are up, every further INVITE (the flood) is over capacity.
+      const writeConfig = (maxCalls: number): void => writeFileSync(
         configFile,
         [
           'sip:',
@@ -181,6 +203,8 @@ export const suite: BenchSuite = {
           '  listen: "127.0.0.1:0"',
           `dataDir: ${JSON.stringify(join(dir, 'data'))}`,
           'drainSeconds: 0',
+          'limits:',
+          `  maxCalls: ${maxCalls}`,
           '',
         ].join('\n'),
       );
@@ -192,6 +216,7 @@ export const suite: BenchSuite = {
         // A fresh engine per size: RSS that an earlier size grew is not given back to the system, so
         // the RSS per idle call is only measurable from a fresh start.
         await engine?.stop();
+        writeConfig(calls);
         engine = new EngineProcess(configFile, `http://127.0.0.1:${appPort}/voice`, process.env['DIALTONE_BENCH_CPU_PROF']);
         await engine.ready(20_000);
         const running = engine;
@@ -239,6 +264,17 @@ export const suite: BenchSuite = {
           const engine = await media(load, setup.flows, holdS, engineCpuUs, processCpuUs);
           const lag = await running.probe('lag');
           log(`  N=${calls} round ${round} engine         ${mediaLine(engine)} lag p99=${lag.p99Ms.toFixed(1)} ms RSS ${(lag.rssBytes / 2 ** 20).toFixed(1)} MiB`);
+          if (floodCps > 0 && round === rounds) {
+            const flood = await overloadFlood({ dir, enginePort: running.sipPort, floodCps, holdS, measure: () => media(load, setup.flows, holdS, engineCpuUs, processCpuUs) });
+            log(`  N=${calls} flood  ${floodCps} INVITE/s over capacity: ${flood.uac.failed} refused, ${flood.uac.ok} admitted; established calls meanwhile ${mediaLine(flood.during)}`);
+            const key = `calls${calls}`;
+            figures[`${key}FloodInvitesPerS`] = floodCps;
+            figures[`${key}FloodRefused`] = flood.uac.failed;
+            figures[`${key}FloodAdmitted`] = flood.uac.ok;
+            figures[`${key}FloodEstablishedLost`] = flood.during.flows.sent - flood.during.flows.received;
+            figures[`${key}FloodEstablishedP99Ms`] = round3(flood.during.flows.p99Ms);
+            figures[`${key}NoFloodEstablishedP99Ms`] = round3(engine.flows.p99Ms);
+          }
           const hungup = await load.ask<Hungup>({ cmd: 'hangup', cps: cps * 2, limitS: setupLimitS }, 'hungup', (setupLimitS + 20) * 1000);
           await sleep(2_000);
           const rssAfter = await rssKiB();
