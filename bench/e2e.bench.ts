@@ -249,7 +249,8 @@ export const suite: BenchSuite = {
           'sip:',
           '  listen: ["udp:127.0.0.1:0"]',
           'media:',
-          '  portRange: [40000, 49999]',
+          // Not the concurrency suite's 40000–49999: run beside it, each would take the other's ports.
+          '  portRange: [20000, 29999]',
           '  rtpTimeoutSeconds: 0',
           'http:',
           '  listen: "127.0.0.1:0"',

@@ -38,6 +38,31 @@ function eventFromRow(row: Selectable<CallEventsTable>): CallEvent {
   };
 }
 
+async function insertEvent(context: RepositoryContext, event: CallEvent): Promise<void> {
+  try {
+    await context.db
+      .insertInto('call_events')
+      .values({
+        call_sid: event.callSid,
+        sequence_number: event.sequenceNumber,
+        name: event.name,
+        timestamp: event.timestamp,
+        params: JSON.stringify(event.params),
+      })
+      .execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) {
+      throw new DialtoneError(
+        ErrorCodes.storeConflict,
+        `call ${event.callSid} already has event ${event.sequenceNumber}`,
+        { callSid: event.callSid, sequenceNumber: event.sequenceNumber },
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+}
+
 export class CallEventRepository {
   constructor(
     private readonly context: RepositoryContext,
@@ -51,40 +76,26 @@ export class CallEventRepository {
    * for the call is refused with storeConflict.
    */
   async append(event: CallEvent, callback?: EventCallback): Promise<{ event: CallEvent; outbox?: OutboxEntry }> {
+    const stored: CallEvent = { ...event, params: redactParams(event.params) };
+    // Without a callback it is one statement, atomic by itself: no transaction to hold a batch open.
+    if (callback === undefined) {
+      await insertEvent(this.context, stored);
+      return { event: stored };
+    }
     return this.context.atomically(async (context) => {
-      const params = redactParams(event.params);
-      try {
-        await context.db
-          .insertInto('call_events')
-          .values({
-            call_sid: event.callSid,
-            sequence_number: event.sequenceNumber,
-            name: event.name,
-            timestamp: event.timestamp,
-            params: JSON.stringify(params),
-          })
-          .execute();
-      } catch (error) {
-        if (isUniqueViolation(error)) {
-          throw new DialtoneError(
-            ErrorCodes.storeConflict,
-            `call ${event.callSid} already has event ${event.sequenceNumber}`,
-            { callSid: event.callSid, sequenceNumber: event.sequenceNumber },
-            { cause: error },
-          );
-        }
-        throw error;
-      }
-      const stored: CallEvent = { ...event, params };
-      if (callback === undefined) return { event: stored };
+      await insertEvent(context, stored);
       const outbox = await new OutboxRepository(context, this.signal).enqueue({
         callSid: event.callSid,
         sequenceNumber: event.sequenceNumber,
         accountSid: callback.accountSid,
         url: callback.url,
         method: callback.method,
-        params,
+        params: stored.params,
       });
+      // The call's final callback is now queued: crash recovery no longer owes it (migration 002).
+      if (event.name === 'completed') {
+        await context.db.updateTable('calls').set({ final_callback: null }).where('sid', '=', event.callSid).where('final_callback', 'is not', null).execute();
+      }
       return { event: stored, outbox };
     });
   }

@@ -68,8 +68,12 @@ export class CallbackDispatcher {
 
   /** callSid → its delivery in flight; one per call is what keeps a call's callbacks in order. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Bumped whenever a delivery settles; a heads() answer read across a bump may be stale. */
-  private settledEpoch = 0;
+  /**
+   * Ids of the deliveries that settled while heads() was being read: the answer may still show them
+   * pending (read before their mark committed), so they are left out of it. The settle also pumps
+   * again, and that read sees them as marked, and their calls' next heads.
+   */
+  private settledDuringRead: Set<number> | undefined;
   private pumping = false;
   private pumpAgain = false;
   private started = false;
@@ -161,7 +165,8 @@ export class CallbackDispatcher {
         const free = this.concurrency - this.inFlight.size;
         // At capacity: the next delivery to settle pumps again.
         if (free <= 0) break;
-        const epoch = this.settledEpoch;
+        const settled = new Set<number>();
+        this.settledDuringRead = settled;
         let heads: OutboxEntry[];
         try {
           // Heads in flight are still pending and come back too; ask for enough to fill every free slot.
@@ -169,18 +174,15 @@ export class CallbackDispatcher {
         } catch (error) {
           this.storeFailed('reading the outbox', error);
           continue;
+        } finally {
+          this.settledDuringRead = undefined;
         }
         if (this.closed) break;
-        if (epoch !== this.settledEpoch) {
-          // A delivery settled while we read: the answer may still show it pending. Read again.
-          this.pumpAgain = true;
-          continue;
-        }
         const now = this.clock.now();
         let slots = free;
         let nextDue = Number.POSITIVE_INFINITY;
         for (const entry of heads) {
-          if (this.inFlight.has(entry.callSid)) continue;
+          if (this.inFlight.has(entry.callSid) || settled.has(entry.id)) continue;
           if (entry.nextAttemptAt > now) {
             nextDue = Math.min(nextDue, entry.nextAttemptAt);
           } else if (slots > 0) {
@@ -198,7 +200,7 @@ export class CallbackDispatcher {
   private begin(entry: OutboxEntry): void {
     const task = this.attempt(entry).finally(() => {
       this.inFlight.delete(entry.callSid);
-      this.settledEpoch += 1;
+      this.settledDuringRead?.add(entry.id);
       this.wake();
     });
     this.inFlight.set(entry.callSid, task);

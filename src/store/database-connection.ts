@@ -1,15 +1,18 @@
 /**
- * Turns the `database` setting into a Kysely instance: `sqlite:PATH` (better-sqlite3, one connection)
- * or `postgres://…` (a pg Pool). Everything dialect-specific about connecting lives here.
+ * Turns the `database` setting into a Kysely instance: `sqlite:PATH` (better-sqlite3, one connection,
+ * held by a worker thread, with group commit: sqlite-worker/) or `postgres://…` (a pg Pool).
+ * Everything dialect-specific about connecting lives here.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { DialtoneError, ErrorCodes, type Logger } from '../kernel/index.js';
 import type { DatabaseSchema, Dialect } from './database-schema.js';
+import { GroupCommitQueue } from './sqlite-worker/group-commit.js';
+import { SqliteWorker } from './sqlite-worker/sqlite-worker.js';
+import { SqliteWorkerDialect } from './sqlite-worker/sqlite-worker-dialect.js';
 
 export interface DatabaseConnection {
   readonly db: Kysely<DatabaseSchema>;
@@ -57,15 +60,14 @@ export async function connectDatabase(databaseUrl: string, options: ConnectOptio
 async function connectSqlite(path: string, options: ConnectOptions): Promise<DatabaseConnection> {
   const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
   const giveUpAt = Date.now() + busyTimeoutMs;
+  const worker = new SqliteWorker();
   for (let attempt = 0; ; attempt++) {
-    let database: BetterSqlite3.Database | undefined;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      database = new BetterSqlite3(path);
-      configureSqlite(database, busyTimeoutMs);
-      return { db: new Kysely<DatabaseSchema>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite' };
+      await worker.open(path, sqlitePragmas(busyTimeoutMs));
+      const queue = new GroupCommitQueue(worker);
+      return { db: new Kysely<DatabaseSchema>({ dialect: new SqliteWorkerDialect(queue) }), dialect: 'sqlite' };
     } catch (error) {
-      database?.close();
       // Switching a new file to WAL, or recovering another process's WAL, can answer SQLITE_BUSY at
       // once without consulting the busy handler (two engines starting on one empty file); waiting
       // and opening again is what the busy timeout would have done.
@@ -73,22 +75,26 @@ async function connectSqlite(path: string, options: ConnectOptions): Promise<Dat
         await delay(Math.min(200, 10 * 2 ** attempt));
         continue;
       }
+      await worker.close().catch(() => {});
       throw new DialtoneError(ErrorCodes.storeUnavailable, `cannot open SQLite database ${path}: ${(error as Error).message}`, { path }, { cause: error });
     }
   }
 }
 
-function configureSqlite(database: BetterSqlite3.Database, busyTimeoutMs: number): void {
-  // Set first, so that the pragmas below already wait for a lock held by another process.
-  database.pragma(`busy_timeout = ${busyTimeoutMs}`);
-  // WAL: readers (REST lists) never block the writer (the call engine), and a commit is one append.
-  database.pragma('journal_mode = WAL');
-  // FULL, not NORMAL: with NORMAL a committed transaction survives a killed process but not a power
-  // cut, and the outbox promises at-least-once delivery of callbacks the engine has accepted. FULL
-  // costs one fsync of the WAL per commit; a call writes a handful of rows, far below what one
-  // fsync-per-commit connection sustains.
-  database.pragma('synchronous = FULL');
-  database.pragma('foreign_keys = ON');
+/** Applied in order when the connection opens. */
+function sqlitePragmas(busyTimeoutMs: number): string[] {
+  return [
+    // First, so that the pragmas below already wait for a lock held by another process.
+    `busy_timeout = ${busyTimeoutMs}`,
+    // WAL: readers (REST lists) never block the writer (the call engine), and a commit is one append.
+    'journal_mode = WAL',
+    // FULL, not NORMAL: with NORMAL a committed transaction survives a killed process but not a power
+    // cut, and the outbox promises at-least-once delivery of callbacks the engine has accepted. FULL
+    // costs one fsync of the WAL per commit, paid on the worker's thread and shared by every write
+    // that arrived while the previous commit was on the disk (group commit, sqlite-worker/).
+    'synchronous = FULL',
+    'foreign_keys = ON',
+  ];
 }
 
 function isSqliteBusy(error: unknown): boolean {
@@ -118,25 +124,13 @@ async function connectPostgres(url: string, options: ConnectOptions): Promise<Da
 }
 
 /**
- * Runs `work` in one transaction on one connection. SQLite uses BEGIN IMMEDIATE so the write lock is
- * taken up front: a deferred transaction that reads, then writes, can fail with SQLITE_BUSY without
- * waiting when another process writes in between, whereas IMMEDIATE waits out the busy timeout.
+ * Runs `work` in one transaction on one connection. On SQLite the transaction is a SAVEPOINT inside the
+ * worker's current batch (BEGIN IMMEDIATE … COMMIT, sqlite-worker/group-commit.ts), and this resolves
+ * once that batch has committed.
  */
-export async function inTransaction<T>(
+export function inTransaction<T>(
   db: Kysely<DatabaseSchema>,
-  dialect: Dialect,
   work: (connection: Kysely<DatabaseSchema>) => Promise<T>,
 ): Promise<T> {
-  return db.connection().execute(async (connection) => {
-    await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(connection);
-    let result: T;
-    try {
-      result = await work(connection);
-    } catch (error) {
-      await sql.raw('rollback').execute(connection);
-      throw error;
-    }
-    await sql.raw('commit').execute(connection);
-    return result;
-  });
+  return db.transaction().execute(work);
 }

@@ -34,7 +34,7 @@ export async function migrate(
     }
   });
   try {
-    return await inTransaction(db, dialect, async (connection) => {
+    return await inTransaction(db, async (connection) => {
       if (dialect === 'postgres') await sql`select pg_advisory_xact_lock(${advisoryLockKey})`.execute(connection);
       await connection.schema
         .createTable('schema_migrations')

@@ -25,7 +25,7 @@ export function rootContext(db: Kysely<DatabaseSchema>, dialect: Dialect, clock:
     clock,
     async atomically(work) {
       const hooks: Array<() => void> = [];
-      const result = await inTransaction(db, dialect, (connection) => {
+      const result = await inTransaction(db, (connection) => {
         const transaction: RepositoryContext = {
           db: connection,
           dialect,

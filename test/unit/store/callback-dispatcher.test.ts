@@ -207,6 +207,46 @@ forEachBackend('callback dispatcher', (backend) => {
     assert.deepEqual(app.sequence(stuck), [0, 1]);
   });
 
+  test('a callback that settles while the dispatcher reads the outbox is not sent again from that read', async () => {
+    const first = await newCall();
+    const second = await newCall();
+    const head = await statusEvent(first, 0);
+    await statusEvent(first, 1);
+    // One read of the outbox is held after it ran, and the first delivery settles meanwhile: the
+    // read's answer still shows that callback pending.
+    let holdNextRead = false;
+    let releaseRead: (() => void) | undefined;
+    const outbox = Object.assign(Object.create(store.outbox) as typeof store.outbox, {
+      heads: async (limit: number) => {
+        const rows = await store.outbox.heads(limit);
+        if (holdNextRead) {
+          holdNextRead = false;
+          await new Promise<void>((resolve) => (releaseRead = resolve));
+        }
+        return rows;
+      },
+    });
+    let releaseDelivery: () => void = () => {};
+    app.gate = new Promise((resolve) => (releaseDelivery = resolve));
+    const running = dispatcher({ store: { ...store, outbox } });
+    running.start();
+    await waitFor(() => app.active === 1, 'the first delivery under way');
+    holdNextRead = true;
+    await statusEvent(second, 0);
+    await waitFor(() => releaseRead !== undefined, 'a read of the outbox held');
+    releaseDelivery();
+    await waitFor(() => running.activeDeliveries === 0, 'the first delivery marked');
+    (releaseRead as () => void)();
+    await waitFor(() => app.received.length === 3, 'every callback delivered');
+    await settle();
+    assert.deepEqual(
+      app.attempts.filter((attempt) => attempt.callSid === first).map((attempt) => attempt.sequenceNumber),
+      [0, 1],
+      `callback ${head.id} went out once`,
+    );
+    assert.deepEqual(app.sequence(second), [0]);
+  });
+
   test('callbacks still pending when the engine stops are delivered, in order, after it starts again', async () => {
     const call = await newCall();
     app.failing = () => down;
