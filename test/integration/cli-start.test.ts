@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { parseMessage, type SipResponse } from '../../src/sip/message/index.js';
+import { getHeader, parseMessage, type SipRequest, type SipResponse } from '../../src/sip/message/index.js';
 import { WebhookApp } from '../e2e/support/harness.js';
 import { assertSippPassed, requireSipp, runSipp } from '../support/sipp.js';
 
@@ -50,6 +50,62 @@ async function udpExchange(target: number, method: string, branch: string): Prom
   }
 }
 
+/**
+ * An INVITE without SDP (a delayed offer): the engine's 200 carries its offer; our ACK carries no
+ * answer, so the engine ends the call with a BYE (RFC 3326 Reason 488), which we answer.
+ */
+async function lateOfferWithoutAnswer(target: number): Promise<{ ok: SipResponse; bye: SipRequest }> {
+  const socket = dgram.createSocket('udp4');
+  socket.bind(0, '127.0.0.1');
+  await once(socket, 'listening');
+  const port = socket.address().port;
+  try {
+    socket.send(optionsRequest('UDP', port, 'late1', 'INVITE'), target, '127.0.0.1');
+    let ok: SipResponse | undefined;
+    for (;;) {
+      const [data] = (await once(socket, 'message')) as [Buffer];
+      const parsed = parseMessage(data);
+      if (!parsed.ok) continue;
+      const message = parsed.message;
+      if (message.kind === 'response' && message.status >= 200 && ok === undefined) {
+        ok = message;
+        const ack = [
+          `ACK ${/<([^>]+)>/.exec(getHeader(message, 'Contact') ?? '')?.[1] ?? 'sip:127.0.0.1'} SIP/2.0`,
+          `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bKlate1ack;rport`,
+          'Max-Forwards: 70',
+          'From: <sip:probe@127.0.0.1>;tag=p1',
+          `To: ${getHeader(message, 'To')}`,
+          'Call-ID: late1@probe',
+          'CSeq: 1 ACK',
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+        socket.send(Buffer.from(ack), target, '127.0.0.1');
+      } else if (message.kind === 'request' && message.method === 'BYE' && ok !== undefined) {
+        const via = getHeader(message, 'Via') ?? '';
+        const answer = [
+          'SIP/2.0 200 OK',
+          `Via: ${via}`,
+          `From: ${getHeader(message, 'From')}`,
+          `To: ${getHeader(message, 'To')}`,
+          `Call-ID: ${getHeader(message, 'Call-ID')}`,
+          `CSeq: ${getHeader(message, 'CSeq')}`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+        // Sent before the socket closes (a close would drop a datagram still queued), or the engine's
+        // BYE would retransmit until Timer F and the call would outlive the test.
+        await new Promise<void>((resolve) => socket.send(Buffer.from(answer), target, '127.0.0.1', () => resolve()));
+        return { ok, bye: message };
+      }
+    }
+  } finally {
+    socket.close();
+  }
+}
+
 test('dialtone start serves SIP over UDP and TCP, keeps the default account, and stops on SIGTERM', { timeout: 30_000 }, async () => {
   assert.ok(existsSync(built), 'the CLI is built (npm test runs `npm run build` first)');
   const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
@@ -75,8 +131,12 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
     assert.match(output, new RegExp(`account ${stored.sid}\\s+auth token ${stored.authToken}`));
 
     assert.equal((await udpExchange(udpPort, 'OPTIONS', 'o1')).status, 200);
-    // An INVITE without an offer reaches the call engine, which needs one (calls with SDP: below).
-    assert.equal((await udpExchange(udpPort, 'INVITE', 'i1')).status, 488);
+    // An INVITE without an offer reaches the call engine (the webhook is down: it answers to speak
+    // the error), which offers in its 200 and hangs up when the ACK brings no answer.
+    const late = await lateOfferWithoutAnswer(udpPort);
+    assert.equal(late.ok.status, 200);
+    assert.match(late.ok.body.toString('utf8'), /^m=audio \d+ RTP\/AVP/m);
+    assert.match(getHeader(late.bye, 'Reason') ?? '', /cause=488/);
     assert.equal((await udpExchange(udpPort, 'PING', 'x1')).status, 501);
 
     const tcp = net.connect(tcpPort, '127.0.0.1');
