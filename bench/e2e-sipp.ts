@@ -9,8 +9,9 @@ import { once } from 'node:events';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { peersDir } from './shared-dir.js';
 
-export const PEERS_SIPP = '/work/shared/peers/sipp';
+export const PEERS_SIPP = join(peersDir, 'sipp');
 const CLK_TCK = 100;
 
 export async function freeUdpPort(): Promise<number> {

@@ -35,6 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProbeReply } from './e2e-probe.js';
 import { machineBusyUs, procCpuUs, runUac, startUas, stopChild, uacScenario, type UacResult, type Uas } from './e2e-sipp.js';
+import { measureKamailioProxy } from './kamailio-baseline.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 
 const binPath = fileURLToPath(new URL('../../bin/dialtone.mjs', import.meta.url));
@@ -376,6 +377,17 @@ export const suite: BenchSuite = {
       log(
         `result: engine held ${best} calls/s with 0 failures (first failure at ${firstFail ?? `none up to ${maxCps}`}); SIPp→SIPp ${baselineCapped ? '≥ ' : ''}${baseline} calls/s; ratio ${baseline > 0 ? (best / baseline).toFixed(3) : 'n/a'}${baselineCapped ? ' (an upper bound: the baseline stopped at its cap)' : ''}`,
       );
+      // The C signalling ceiling in the same run: SIPp → Kamailio (stateful proxy, half our SIP work
+      // and no webhook) → SIPp. DIALTONE_BENCH_E2E_KAMAILIO=0 skips it.
+      if (process.env['DIALTONE_BENCH_E2E_KAMAILIO'] !== '0') {
+        log('baseline: SIPp UAC → Kamailio (stateful, record-routing proxy) → SIPp UAS, ../shared/peers/kamailio-proxy-cps.sh');
+        const kamailio = await measureKamailioProxy({ quick, log });
+        if (kamailio !== undefined) {
+          figures['KamailioProxyCps'] = kamailio.maxCleanCps;
+          figures['KamailioRatio'] = Number((best / kamailio.maxCleanCps).toFixed(3));
+          log(`kamailio proxy held ${kamailio.maxCleanCps} calls/s [${kamailio.confirmedStep}]; engine/kamailio ${(best / kamailio.maxCleanCps).toFixed(3)}`);
+        }
+      }
       log(`webhook requests served: ${app.requests}; loadavg after ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
       return figures;
     } finally {
