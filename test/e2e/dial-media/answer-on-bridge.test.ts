@@ -17,8 +17,8 @@ import { systemClock } from '../../../src/kernel/index.js';
 import { openMediaPort, PortAllocator, type MediaPort } from '../../../src/media/index.js';
 import { negotiateAnswer } from '../../../src/sdp/index.js';
 import type { IncomingCall, SipCall } from '../../../src/sip/index.js';
-import { Caller, eventually, sleep, startTestEngine, WebhookApp, type PlacedCall } from '../support/harness.js';
-import { CALLEE_HZ, toneShare, within } from './support.js';
+import { Caller, eventually, sleep, startTestEngine, WebhookApp, type PlacedCall, within } from '../support/harness.js';
+import { CALLEE_HZ, toneShare } from './support.js';
 
 /** The early-media callee's RTP ports: a range apart from the harness's and the demo phones'. */
 const allocator = new PortAllocator({ min: 38000 + Math.floor(Math.random() * 400) * 2, max: 39999 });

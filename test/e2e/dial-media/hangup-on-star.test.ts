@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import { DemoPhone, type PhoneCall } from '../../../src/cli/demo/demo-phone.js';
 import { SipLadder } from '../../../src/cli/demo/sip-ladder.js';
 import type { IncomingCall } from '../../../src/sip/index.js';
-import { Caller, eventually, startTestEngine, WebhookApp } from '../support/harness.js';
-import { CALLEE_HZ, toneShare, within } from './support.js';
+import { Caller, eventually, startTestEngine, WebhookApp, within } from '../support/harness.js';
+import { CALLEE_HZ, toneShare } from './support.js';
 
 interface Flow {
   /** The application's first document (its <Dial> to `uri`). */

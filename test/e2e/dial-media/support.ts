@@ -1,4 +1,4 @@
-// What the <Dial> media tests share: bounded waits, a tone detector (which party is on which channel
+// What the <Dial> media tests share: a tone detector (which party is on which channel
 // of a recording), and the recording as a user gets it — downloaded from the REST API with the
 // account's credentials and read back as a WAV.
 import assert from 'node:assert/strict';
@@ -13,21 +13,6 @@ export const CALLEE_HZ = 1000;
 
 /** One RTP packet of audio: how far a recording's length may stray from the time it covers. */
 export const PACKET_MS = 20;
-
-/** Bounds every wait: a stuck step fails the test (and the `finally` closes everything) instead of hanging. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Goertzel: the share of `samples`' energy at `hz` (about 0.5 for a pure tone at hz, near 0 without it). */
 export function toneShare(samples: ArrayLike<number>, hz: number, sampleRate = 8000): number {
