@@ -99,6 +99,12 @@ export class StoreCallEvents {
     // (CallStatus=failed, sent by the store's recovery with the parameters of statusChanged below).
     const finalCallback = callback === undefined ? undefined : { ...callback, params: { ...voiceRequestParameters(call), Duration: '0' } };
     this.enqueue(call.sid, async () => {
+      // One tick later (issue 8): the call is created while its first webhook request is being made,
+      // and node:http writes that request from a process.nextTick; building this INSERT and posting it
+      // to the SQLite worker (~0.5 ms) would otherwise run first and hold the request back. The row is
+      // still queued in this same turn of the event loop, before anything the webhook can cause (a
+      // REST fetch of the call comes after), and writes chained after it still follow it.
+      await new Promise<void>((resolve) => process.nextTick(resolve));
       await this.store.calls.create({ ...newCallRow(call), ...(finalCallback === undefined ? {} : { finalCallback }) });
     });
   }

@@ -95,11 +95,26 @@ export async function runDial(dial: Dial, context: DialContext, signal: AbortSig
   // Twilio's answerOnBridge: without it the caller's call is answered when the Dial starts and the
   // caller hears ringing from us; with it, the caller is answered only when the callee answers.
   // Nothing to dial at all (every noun skipped): the caller is not answered for nothing.
+  //
+  // The 200 goes out now (leg.answer() sends it synchronously), but the callees' INVITEs do not wait
+  // for the caller's ACK: that round trip through the caller was 1–3 ms of post-dial delay (issue 8).
+  // The answer is awaited before the caller is bridged to a callee (DialRun.onAnswered) and before
+  // the Dial returns; a caller gone meanwhile aborts `signal`, which cancels the attempts.
+  let answering: Promise<void> | undefined;
   if (!dial.answerOnBridge && plans.some((plan) => plan.request !== undefined)) {
-    await context.leg.answer();
-    if (signal.aborted) return { kind: 'interrupted' };
+    answering = context.leg.answer();
+    if (signal.aborted) {
+      await answering;
+      return { kind: 'interrupted' };
+    }
   }
-  const result = await new DialRun(dial, plans, context, signal).run();
+  let result: DialResult;
+  try {
+    result = await new DialRun(dial, plans, context, signal).run();
+  } finally {
+    // Settled before anything else runs on the caller's leg (as when it was awaited up front).
+    await answering;
+  }
 
   const cause = interruptCause(signal);
   // An outside redirect abandons the Dial; the new document takes over.
@@ -341,7 +356,9 @@ class DialRun implements AttemptOwner {
     }
     this.ringback?.abort();
     // Twilio's answerOnBridge: the caller's call is answered only now, when the callee has answered.
-    if (this.dial.answerOnBridge) await context.leg.answer();
+    // Without it runDial sent the 200 when the Dial started, without waiting for the ACK: the same
+    // (idempotent) answer is awaited here, so the caller is answered before being bridged.
+    await context.leg.answer();
     if (this.oneSideGone(winner)) return this.endUnbridged(winner, outbound);
     // Twilio's record-from-answer: the recording starts when the parties are connected.
     this.recording?.atAnswer(outbound);

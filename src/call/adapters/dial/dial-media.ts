@@ -63,7 +63,16 @@ export function createDialMedia(options: DialMediaOptions): DialMedia {
     ringback(_caller: Leg, ringTone: string | undefined, signal: AbortSignal): void {
       if (signal.aborted) return;
       sessionProgress();
-      playRingback(options.caller, ringTone, signal, options.clock, logger);
+      // After this turn's I/O (issue 8): runDial starts the ringback as the callees' INVITEs are being
+      // built, and setting up the tone, codec and player (~0.4 ms) would otherwise delay them. Frames
+      // are paced on the clock anyway; playRingback checks the signal and the port again when it runs.
+      setImmediate(() => {
+        try {
+          playRingback(options.caller, ringTone, signal, options.clock, logger);
+        } catch (error) {
+          logger.error('ringback failed', { error: String(error) });
+        }
+      });
     },
     async bridge(_caller: Leg, callee: OutboundLeg): Promise<Bridge> {
       // <Number sendDigits> goes to the callee before the parties are connected.

@@ -93,6 +93,11 @@ export class DialStore implements CallbackSink {
 
   private created(call: Readonly<CallState>): void {
     this.chain(call.sid, async () => {
+      // After this turn's I/O (issue 8): the leg is created as its INVITE is being built, and the rest
+      // of that path (RTP pair bind, locate, UDP send) runs on nextTicks and microtasks; building this
+      // INSERT and posting it to the SQLite worker (~0.5 ms) would otherwise come first and delay the
+      // INVITE. Nothing waits for the row (the leg's events are chained after it, as before).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       await this.store.calls.create(newCallRow(call));
     });
   }
