@@ -128,6 +128,8 @@ export class IncomingCall implements DialogOwner {
     );
     this.transaction.respond(response);
     this.current = 'answered';
+    // No event after this; see end().
+    this.events.removeAll();
     let dialog = this.earlyDialog;
     if (dialog === undefined) {
       dialog = Dialog.fromUasResponse(this.request, response, { secure: this.received.remote.protocol === 'tls' });
@@ -172,6 +174,7 @@ export class IncomingCall implements DialogOwner {
     if (status < 300 || status > 699) throw new RangeError(`reject takes a 3xx–6xx status, not ${status}`);
     this.transaction.respond(this.response(status, reason, headers));
     this.end('rejected');
+    this.events.removeAll();
   }
 
   /** The UserAgent saw a CANCEL for this INVITE (the transaction layer answered it 200). */
@@ -181,6 +184,7 @@ export class IncomingCall implements DialogOwner {
     this.transaction.respond(this.response(487, undefined, []));
     this.end('cancelled');
     this.events.emit('cancelled', request);
+    this.events.removeAll();
   }
 
   /** Requests in the early dialog (RFC 3261 §15: a caller may end an early dialog with BYE). */
@@ -208,6 +212,11 @@ export class IncomingCall implements DialogOwner {
     this.reject(480);
   }
 
+  /**
+   * Settled: no event is emitted again. The endpoint's CANCEL listener (keyed by the INVITE server
+   * transaction, kept for Timer L / Timer H, 64*T1) keeps this object, so the listeners — and the
+   * call layer's state they hold — are dropped once the call is answered, rejected or cancelled.
+   */
   private end(state: 'rejected' | 'cancelled'): void {
     this.current = state;
     if (this.earlyDialog !== undefined) {

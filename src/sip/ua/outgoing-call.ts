@@ -376,6 +376,7 @@ export class OutgoingCall {
       });
       this.settle({ kind: 'answered', call, response });
       this.events.emit('answered', call, response);
+      this.events.removeAll();
       return;
     }
     // §13.2.2.4: a second 2xx from another fork ("If the UAC does not want to continue with that
@@ -425,8 +426,15 @@ export class OutgoingCall {
     if (this.settled !== undefined) return;
     this.settle({ kind: 'failed', failure });
     this.events.emit('failed', failure);
+    this.events.removeAll();
   }
 
+  /**
+   * Once settled, no event is emitted again, but the INVITE client transaction keeps this object (its
+   * `onResponse`, to ACK 2xx retransmissions and BYE late forks) for Timer M, 64*T1 (RFC 6026 §7.2):
+   * the listeners are dropped right after the last event so that they, and the call layer's state
+   * they hold (legs, media ports), are not kept with it.
+   */
   private settle(outcome: OutgoingCallOutcome): void {
     this.settled = outcome;
     this.core.forget(this);

@@ -563,6 +563,12 @@ export class SipCall implements DialogOwner {
     this.core.forget(this);
     this.resolveEnded(end);
     this.events.emit('ended', end);
+    // Nothing is emitted after 'ended' and no re-INVITE reaches an ended call, but the call stays
+    // reachable from SIP state kept for the RFC 3261 timers (the INVITE client transaction's
+    // OutgoingCall for Timer M, 64*T1): the application's listeners and handler, and the legs and
+    // media ports they hold, are let go now.
+    this.events.removeAll();
+    this.reinviteHandler = undefined;
     return end;
   }
 }
