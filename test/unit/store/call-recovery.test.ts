@@ -12,7 +12,7 @@ import pg from 'pg';
 import { formatRfc2822 } from '../../../src/kernel/index.js';
 import { type FinalCallback, type Store, parseDatabaseUrl } from '../../../src/store/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { type TestDatabase, createTestDatabase, forEachBackend } from './store-backends.js';
+import { type TestDatabase, disposeStore, forEachBackend, openEmptyStore } from './store-backends.js';
 
 const account = 'AC' + 'c'.repeat(32);
 const midnight = Date.UTC(2026, 10, 23);
@@ -66,13 +66,9 @@ forEachBackend('crash recovery: the final status callback', (backend) => {
 
   beforeEach(async () => {
     clock = new FakeClock(midnight);
-    database = await createTestDatabase(backend);
-    store = await database.open(clock);
+    ({ database, store } = await openEmptyStore(backend, clock));
   });
-  afterEach(async () => {
-    await store.close();
-    await database.dispose();
-  });
+  afterEach(() => disposeStore(database, store));
 
   const fixed: FinalCallback = {
     url: statusUrl,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { DialtoneError, ErrorCodes, isSid } from '../../../src/kernel/index.js';
 import type { CallRecord, NewCall, Store } from '../../../src/store/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { type TestDatabase, createTestDatabase, forEachBackend } from './store-backends.js';
+import { type TestDatabase, disposeStore, forEachBackend, openEmptyStore } from './store-backends.js';
 
 const account = 'AC' + 'a'.repeat(32);
 const otherAccount = 'AC' + 'b'.repeat(32);
@@ -17,13 +17,9 @@ forEachBackend('calls', (backend) => {
 
   beforeEach(async () => {
     clock = new FakeClock(midnight);
-    database = await createTestDatabase(backend);
-    store = await database.open(clock);
+    ({ database, store } = await openEmptyStore(backend, clock));
   });
-  afterEach(async () => {
-    await store.close();
-    await database.dispose();
-  });
+  afterEach(() => disposeStore(database, store));
 
   const inbound = (overrides: Partial<NewCall> = {}): NewCall => ({
     accountSid: account,

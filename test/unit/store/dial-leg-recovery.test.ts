@@ -16,7 +16,7 @@ import type { OutboxEntry, Store } from '../../../src/store/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
 import { FakeDialer, accountSid, dialOf, parentSid } from '../call/dial/dial-fakes.js';
 import { FakeLeg, settle } from '../call/fake-leg.js';
-import { type TestDatabase, createTestDatabase, forEachBackend } from './store-backends.js';
+import { type TestDatabase, disposeStore, forEachBackend, openEmptyStore } from './store-backends.js';
 
 const midnight = Date.UTC(2026, 10, 23);
 const documentUrl = 'http://app.test/voice';
@@ -60,13 +60,9 @@ forEachBackend('crash recovery: a <Dial> leg live at the crash', (backend) => {
 
   beforeEach(async () => {
     clock = new FakeClock(midnight);
-    database = await createTestDatabase(backend);
-    store = await database.open(clock);
+    ({ database, store } = await openEmptyStore(backend, clock));
   });
-  afterEach(async () => {
-    await store.close();
-    await database.dispose();
-  });
+  afterEach(() => disposeStore(database, store));
 
   /** The engine dies and starts again on the same database: the start-up recovery of main.ts. */
   async function restart(): Promise<void> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ErrorCodes, isSid } from '../../../src/kernel/index.js';
 import type { Store } from '../../../src/store/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { type TestDatabase, createTestDatabase, forEachBackend } from './store-backends.js';
+import { type TestDatabase, disposeStore, forEachBackend, openEmptyStore } from './store-backends.js';
 
 const account = 'AC' + 'a'.repeat(32);
 const callSid = 'CA' + 'c'.repeat(32);
@@ -16,13 +16,9 @@ forEachBackend('notifications', (backend) => {
 
   beforeEach(async () => {
     clock = new FakeClock(start);
-    database = await createTestDatabase(backend);
-    store = await database.open(clock);
+    ({ database, store } = await openEmptyStore(backend, clock));
   });
-  afterEach(async () => {
-    await store.close();
-    await database.dispose();
-  });
+  afterEach(() => disposeStore(database, store));
 
   test('create keeps the request and response, links Twilio codes to their page, and get returns it', async () => {
     const created = await store.notifications.create({

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isSid } from '../../../src/kernel/index.js';
 import type { Store } from '../../../src/store/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { type TestDatabase, createTestDatabase, forEachBackend } from './store-backends.js';
+import { type TestDatabase, disposeStore, forEachBackend, openEmptyStore } from './store-backends.js';
 
 const account = 'AC' + 'a'.repeat(32);
 const start = Date.UTC(2026, 10, 23, 9);
@@ -15,13 +15,9 @@ forEachBackend('recordings', (backend) => {
 
   beforeEach(async () => {
     clock = new FakeClock(start);
-    database = await createTestDatabase(backend);
-    store = await database.open(clock);
+    ({ database, store } = await openEmptyStore(backend, clock));
   });
-  afterEach(async () => {
-    await store.close();
-    await database.dispose();
-  });
+  afterEach(() => disposeStore(database, store));
 
   test('create, update to completed, get', async () => {
     const callSid = 'CA' + '1'.repeat(32);

@@ -73,6 +73,18 @@ export function createTestDatabase(backend: BackendName): Promise<TestDatabase> 
   return backend === 'sqlite' ? createSqliteDatabase() : createPostgresDatabase();
 }
 
+/** A fresh empty database of `backend` and the store opened on it: what most store tests start from. */
+export async function openEmptyStore(backend: BackendName, clock: Clock): Promise<{ database: TestDatabase; store: Store }> {
+  const database = await createTestDatabase(backend);
+  return { database, store: await database.open(clock) };
+}
+
+/** Closes the store, then drops its database. */
+export async function disposeStore(database: TestDatabase, store: Store): Promise<void> {
+  await store.close();
+  await database.dispose();
+}
+
 /**
  * Declares `suite` once per backend, inside `describe(<backend>)`. `suite` gets a function returning
  * a fresh empty database, to be disposed by the test.
