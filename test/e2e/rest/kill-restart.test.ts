@@ -21,25 +21,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { silentLogger, systemClock } from '../../../src/kernel/index.js';
 import { openStore } from '../../../src/store/index.js';
 import { Caller, WebhookApp, eventually, type AppAnswer, type AppRequest } from '../support/harness.js';
 import { requireSipp, scenario, startSipp } from '../../support/sipp.js';
+import { DialtoneRequestClient } from '../../support/dialtone-request-client.js';
 
 const bin = join(import.meta.dirname, '../../../bin/dialtone.mjs');
 const built = join(import.meta.dirname, '../../../dist/src/cli/main.js');
 const ACCOUNT_SID = 'AC' + 'feedface'.repeat(4);
 const AUTH_TOKEN = 'kill-restart-token';
-
-class DialtoneRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: string) {
-    super();
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request<TData>({ ...opts, uri: opts.uri.replace(/^https:\/\/[a-z0-9.-]*twilio\.com/, this.base) });
-  }
-}
 
 interface Running {
   child: ChildProcess;

@@ -10,7 +10,8 @@ import twilio from 'twilio';
 import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, eventually, startTestEngine, type EngineSetup } from '../support/harness.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { createTestDatabase, forEachBackend, type BackendName, type TestDatabase } from '../../unit/store/store-backends.js';
-import { twilioClientFor, type DialtoneRequestClient } from './dialtone-request-client.js';
+import type { DialtoneRequestClient } from '../../support/dialtone-request-client.js';
+import { twilioClientFor } from './engine-twilio-client.js';
 
 /** The fields of a PCM WAV header that matter here, or a failed assertion. */
 function parseWav(wav: Buffer): { channels: number; sampleRate: number; bitsPerSample: number; durationSeconds: number } {

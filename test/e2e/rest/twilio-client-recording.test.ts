@@ -18,7 +18,7 @@ import twilio from 'twilio';
 import { parseWav, pcmSamples } from '../../../src/media/index.js';
 import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, eventually, startTestEngine, type AppRequest, type EngineSetup } from '../support/harness.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
-import { twilioClientFor } from './dialtone-request-client.js';
+import { twilioClientFor } from './engine-twilio-client.js';
 
 /** SIPp's RTP echo that rings for `callDurationMs` before it answers (the late-offer tests' scenario). */
 const RING_THEN_ECHO = join(dirname(fileURLToPath(import.meta.url)), '..', 'late-offer', 'scenarios', 'uas-ring-then-echo-rtp.xml');

@@ -9,21 +9,8 @@ import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { type ApiFixture, accountSid, authToken, openApiFixture, seedCalls } from '../../unit/api/api-fixture.js';
-
-/** twilio's own RequestClient, with https://api.twilio.com (and any other twilio host) rewritten. */
-class DialtoneRequestClient extends twilio.RequestClient {
-  readonly seen: string[] = [];
-  constructor(private readonly base: string) {
-    super();
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    const uri = opts.uri.replace(/^https:\/\/[a-z0-9.-]*twilio\.com/, this.base);
-    this.seen.push(`${opts.method.toUpperCase()} ${uri}`);
-    return super.request<TData>({ ...opts, uri });
-  }
-}
+import { DialtoneRequestClient } from '../../support/dialtone-request-client.js';
 
 describe('the official twilio client against Dialtone', () => {
   let fixture: ApiFixture;

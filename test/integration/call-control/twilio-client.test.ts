@@ -8,22 +8,12 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import twilio from 'twilio';
-import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import { createApiServer } from '../../../src/api/index.js';
 import { silentLogger } from '../../../src/kernel/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { eventually } from '../../e2e/support/harness.js';
 import { ACCOUNT_SID, AUTH_TOKEN, accounts, startControlFixture, type ControlFixture } from './control-fixture.js';
-
-/** twilio's own RequestClient, with https://api.twilio.com rewritten to the listening API. */
-class DialtoneRequestClient extends twilio.RequestClient {
-  constructor(private readonly base: string) {
-    super();
-  }
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    return super.request<TData>({ ...opts, uri: opts.uri.replace(/^https:\/\/[a-z0-9.-]*twilio\.com/, this.base) });
-  }
-}
+import { DialtoneRequestClient } from '../../support/dialtone-request-client.js';
 
 describe('the twilio client places and ends a real call through Dialtone', () => {
   let fixture: ControlFixture;
