@@ -6,6 +6,9 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
+/** The sampler's interval, in milliseconds. */
+const resolutionMs = 10;
+
 export class EventLoopLagSensor {
   private readonly histogram: IntervalHistogram;
   private readonly timer: NodeJS.Timeout;
@@ -13,12 +16,12 @@ export class EventLoopLagSensor {
   private previousWindowMs = 0;
 
   constructor(windowMs = 500) {
-    this.histogram = monitorEventLoopDelay({ resolution: 10 });
+    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
     this.histogram.enable();
     this.timer = setInterval(() => {
       // The histogram counts the sampling resolution itself as delay; only the excess is lag.
       this.previousWindowMs = this.lastWindowMs;
-      this.lastWindowMs = Math.max(0, this.histogram.percentile(90) / 1e6 - 10);
+      this.lastWindowMs = Math.max(0, this.histogram.percentile(90) / 1e6 - resolutionMs);
       this.histogram.reset();
     }, windowMs);
     this.timer.unref();

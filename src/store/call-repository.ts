@@ -43,10 +43,13 @@ const statusRank: Record<CallStatus, number> = {
   canceled: 4,
 };
 
-/** The statuses a call may move to `status` from: any of lower rank, and `status` itself. */
-function statusesMovingTo(status: CallStatus): CallStatus[] {
-  return (Object.keys(statusRank) as CallStatus[]).filter((from) => from === status || statusRank[from] < statusRank[status]);
-}
+/** The statuses a call may move to `status` from: any of lower rank, and `status` itself (built once, read per update). */
+const statusesMovingTo = Object.fromEntries(
+  (Object.keys(statusRank) as CallStatus[]).map((status) => [
+    status,
+    (Object.keys(statusRank) as CallStatus[]).filter((from) => from === status || statusRank[from] < statusRank[status]),
+  ]),
+) as Record<CallStatus, CallStatus[]>;
 
 export const liveCallStatuses: readonly CallStatus[] = ['queued', 'initiated', 'ringing', 'in-progress'];
 
@@ -253,7 +256,7 @@ export class CallRepository {
     if (patch.callerName !== undefined) changes.caller_name = patch.callerName;
     if (patch.finalCallback !== undefined) changes.final_callback = finalCallbackColumn(patch.finalCallback);
     let query = this.context.db.updateTable('calls').set(changes).where('sid', '=', sid);
-    if (patch.status !== undefined) query = query.where('status', 'in', statusesMovingTo(patch.status));
+    if (patch.status !== undefined) query = query.where('status', 'in', statusesMovingTo[patch.status]);
     const updated = await query.returningAll().executeTakeFirst();
     if (updated !== undefined) return callRecordFromRow(updated);
     const current = await this.context.db.selectFrom('calls').select('status').where('sid', '=', sid).executeTakeFirst();
@@ -316,9 +319,9 @@ export class CallRepository {
           messageText: `call was ${row.status} when the engine stopped; marked failed at restart: ${reason}`,
         });
         const failed = callRecordFromRow({ ...row, ...changes });
+        // Queuing the `completed` callback also clears the row's final_callback (CallEventRepository.append).
         const finalCallbackSequenceNumber =
           row.final_callback === null ? undefined : await this.queueFinalCallback(context, failed, JSON.parse(row.final_callback) as FinalCallback);
-        if (row.final_callback !== null) await clearFinalCallback(context, row.sid);
         changed.push({
           call: failed,
           previousStatus: row.status as CallStatus,
@@ -354,10 +357,12 @@ export class CallRepository {
           .where('name', '=', 'completed')
           .executeTakeFirst();
         if (completed === undefined) {
+          // Clears the row's final_callback in passing (CallEventRepository.append of `completed`).
           await this.queueFinalCallback(context, callRecordFromRow(row), JSON.parse(row.final_callback!) as FinalCallback);
           queued++;
+        } else {
+          await clearFinalCallback(context, row.sid);
         }
-        await clearFinalCallback(context, row.sid);
       }
       return queued;
     });
