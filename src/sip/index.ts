@@ -17,6 +17,7 @@ export {
   getHeaders,
   parseNameAddr,
   parseUri,
+  quote,
 } from './message/index.js';
 export type { DigestCredentials, DigestPasswordLookup } from './auth/index.js';
 export { DigestVerifier, type DigestVerifierOptions } from './auth/index.js';

@@ -13,7 +13,7 @@
  */
 import type { Logger } from '../../kernel/index.js';
 import type { AnswerOutcome } from './media-leg.js';
-import type { IncomingCall, SipCall } from '../../sip/index.js';
+import { quote, type IncomingCall, type SipCall } from '../../sip/index.js';
 import type { SipLegPort } from '../call-leg.js';
 
 /** Reads the confirmed call's SDP (the ACK's answer to our offer) before the call counts as answered. */
@@ -83,7 +83,7 @@ export class SipLeg implements SipLegPort {
         this.logger.warn('no usable SDP answer in the ACK: ending the call', { code: checked.code, reason: checked.reason });
         // RFC 3264 gives no way to refuse an answer: the session ends (RFC 3326 says why; 488 is the
         // status that would have refused it as an offer).
-        void call.bye([{ name: 'Reason', value: `SIP;cause=488;text="${quotable(checked.reason)}"` }]).catch(() => undefined);
+        void call.bye([{ name: 'Reason', value: `SIP;cause=488;text=${quote(checked.reason)}` }]).catch(() => undefined);
         this.gone('no usable SDP answer in the ACK');
         return;
       }
@@ -136,9 +136,4 @@ export class SipLeg implements SipLegPort {
       }
     }
   }
-}
-
-/** `text` as the inside of a quoted-string (RFC 3261 §25.1): no quotes, backslashes or line breaks. */
-function quotable(text: string): string {
-  return text.replace(/["\\\r\n]/g, ' ');
 }

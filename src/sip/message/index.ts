@@ -13,4 +13,4 @@ export { createRawErrorResponse } from './create-raw-error-response.js';
 export { checkRequestAsEndpoint, type EndpointCapabilities } from './check-request-as-endpoint.js';
 export { reasonPhrase } from './reason-phrases.js';
 export { canonicalHeaderName } from './header-names.js';
-export { unquote } from './header-scanner.js';
+export { quote, unquote } from './header-scanner.js';
