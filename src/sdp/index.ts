@@ -16,4 +16,4 @@ export type {
 export { type SessionOrigin, type OfferOptions, DEFAULT_OFFER_CODECS, createOffer } from './create-offer.js';
 export { type AnswerOptions, negotiateAnswer } from './negotiate-answer.js';
 export { parseAnswer } from './parse-answer.js';
-export { type SdpSessionOptions, SdpSession } from './sdp-session.js';
+export { type SdpSessionOptions, SdpSession, withoutOrigin } from './sdp-session.js';

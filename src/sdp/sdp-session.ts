@@ -149,6 +149,7 @@ export class SdpSession {
   }
 }
 
-function withoutOrigin(sdp: string): string {
+/** The description less its o= line: two descriptions are the same session version when these match (RFC 3264 §8). */
+export function withoutOrigin(sdp: string): string {
   return sdp.replace(/^o=.*$/m, '');
 }

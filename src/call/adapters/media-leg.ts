@@ -48,7 +48,7 @@ import {
 } from '../../media/index.js';
 import { PcmSource, PromptPlayer, type AudioSource } from '../../media/playback/index.js';
 import { CallRecorder } from '../../media/recording/index.js';
-import { createOffer, negotiateAnswer, parseAnswer, type NegotiatedMedia } from '../../sdp/index.js';
+import { createOffer, negotiateAnswer, parseAnswer, withoutOrigin, type NegotiatedMedia } from '../../sdp/index.js';
 import { wait } from '../interruption.js';
 import type { LegMedia, PlayOutcome, PlaySource, RecordingResult, RecordOptions } from '../leg.js';
 import type { MediaServices } from './media-services.js';
@@ -84,7 +84,7 @@ export type OpenMediaLegResult = { ok: true; leg: MediaLeg; answerSdp: Buffer } 
 
 /** Negotiates the offer, opens the RTP port and returns the leg with our SDP answer. */
 export async function openMediaLeg(services: MediaServices, options: OpenMediaLegOptions): Promise<OpenMediaLegResult> {
-  const origin = { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone' };
+  const origin = newOrigin();
   // Negotiation is pure: once to learn the codec (the port needs it), once more with the real port.
   const probe = negotiateAnswer(options.offerSdp, { ...origin, address: options.sdpAddress, port: 9, codecs: LEG_CODECS });
   if (!probe.ok) return { ok: false, status: probe.status, reason: probe.reason };
@@ -123,7 +123,7 @@ export interface OpenLateOfferMediaLegOptions {
  */
 export async function openLateOfferMediaLeg(services: MediaServices, options: OpenLateOfferMediaLegOptions): Promise<{ leg: MediaLeg; offerSdp: Buffer }> {
   const pair = await RtpSocketPair.bind(services.allocator, services.bindAddress);
-  const origin = { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone' };
+  const origin = newOrigin();
   const offerSdp = createOffer({ ...origin, address: options.sdpAddress, port: pair.port, codecs: LEG_CODECS, ptimeMs: 20 });
   const placeholder = new MediaPort({ rtp: detachedSocket, clock: services.clock, format: formatOf(UNSETTLED.codec), rtpTimeoutMs: 0, rtcpIntervalMs: 0, logger: options.logger });
   const leg = new MediaLeg(services, placeholder, UNSETTLED, options.logger, { ...origin, address: options.sdpAddress, sdp: offerSdp, offered: true }, pair);
@@ -158,6 +158,11 @@ const UNSETTLED: NegotiatedMedia = (() => {
     remoteOrigin: { username: '-', sessionId: '0', sessionVersion: '0' },
   };
 })();
+
+/** The o= fields of a new session of ours (RFC 4566 §5.2). */
+function newOrigin(): { sessionId: string; sessionVersion: number; username: string } {
+  return { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone' };
+}
 
 function formatOf(codec: NegotiatedMedia['codec']): MediaFormat {
   return { payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels, ptimeMs: 20 };
@@ -227,7 +232,7 @@ export class MediaLeg implements LegMedia {
   constructor(services: MediaServices, port: MediaPort, negotiated: NegotiatedMedia, logger: Logger, local?: LocalDescription, pair?: RtpSocketPair) {
     this.services = services;
     this.local = local === undefined
-      ? { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone', address: port.local.address, sdp: '', offered: false }
+      ? { ...newOrigin(), address: port.local.address, sdp: '', offered: false }
       : { ...local };
     this.clock = services.clock;
     this.logger = logger;
@@ -690,11 +695,6 @@ export class MediaLeg implements LegMedia {
       this.logger.error('media leg listener failed', { error: String(error) });
     }
   }
-}
-
-/** An SDP without its o= line: what decides whether the o= version must move (RFC 3264 §8). */
-function withoutOrigin(sdp: string): string {
-  return sdp.replace(/^o=.*$/m, '');
 }
 
 function peak(pcm: Int16Array): number {

@@ -42,10 +42,9 @@ export async function startCallRecording(
   });
   await session.begin();
   session.follow(leg, (port) => {
-    const untaps = [
-      ...(settings.track === 'outbound' ? [] : [session.tap(port, 'packet', 'caller', [port.format])]),
-      ...(settings.track === 'inbound' ? [] : [session.tap(port, 'sent', 'callee', [port.format])]),
-    ];
+    const untaps: Array<() => void> = [];
+    if (settings.track !== 'outbound') untaps.push(session.tap(port, 'packet', 'caller', [port.format]));
+    if (settings.track !== 'inbound') untaps.push(session.tap(port, 'sent', 'callee', [port.format]));
     return () => {
       for (const untap of untaps) untap();
     };
