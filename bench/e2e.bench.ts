@@ -15,9 +15,10 @@
  *   retransmissions are shown). The figure is the highest rate held with 0 failures.
  * - Baseline in the same run: SIPp UAC → SIPp UAS directly (the generator's own ceiling), ramped the
  *   same way from the engine's first failing rate; e2eRatio = engine rate / baseline rate.
- * - Post-dial delay: a short traced run at a low rate (SIPp -trace_msg on caller and callee):
- *   caller's INVITE sent → callee's INVITE received, p50/p99, and the webhook's share (caller's INVITE
- *   sent → webhook request in). Calls are matched in order (at a low rate they do not overtake).
+ * - Post-dial delay: traced runs (SIPp -trace_msg on caller and callee) at 5 and at 100 calls/s:
+ *   caller's INVITE sent → callee's INVITE received, p50/p99, and the engine-added part: that minus
+ *   the webhook app's own time (request in → response out). Calls are matched by the caller's Call-ID,
+ *   which the app passes to the callee in an X-Bench-Call header.
  * - Other load on the machine: each step prints the CPU every process used (/proc/stat) and, apart,
  *   the engine's, SIPp UAC's and this process's (webhook app) share.
  *
@@ -42,22 +43,39 @@ const binPath = fileURLToPath(new URL('../../bin/dialtone.mjs', import.meta.url)
 const probeUrl = pathToFileURL(fileURLToPath(new URL('./e2e-probe.js', import.meta.url))).href;
 const HOLD_MS = 500;
 
-/** The loopback application: answers every voice webhook with a <Dial><Sip> to the current callee. */
+/** When the webhook app saw one call's request (performance.timeOrigin-based epoch ms). */
+export interface WebhookVisit {
+  arrived: number;
+  responded: number;
+}
+
+/**
+ * The loopback application: answers every voice webhook with a <Dial><Sip> to the current callee.
+ * While `tracing`, it keeps each request's arrival and response times by the caller's SIP Call-ID
+ * (the SipCallId parameter) and sends that Call-ID on to the callee in an X-Bench-Call header, so a
+ * traced caller INVITE, webhook request and callee INVITE can be matched call by call even when
+ * calls overtake each other.
+ */
 export class WebhookApp {
   target = '';
   requests = 0;
-  /** performance.timeOrigin-based epoch ms of each request's arrival (when recording). */
-  arrivals: number[] = [];
-  recording = false;
+  tracing = false;
+  readonly visits = new Map<string, WebhookVisit>();
   private readonly server = http.createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     const arrived = performance.timeOrigin + performance.now();
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      if (this.tracing) chunks.push(chunk);
+    });
     req.on('end', () => {
       this.requests++;
-      if (this.recording) this.arrivals.push(arrived);
-      const body = `<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>${this.target}</Sip></Dial></Response>`;
+      let target = this.target;
+      const sipCallId = this.tracing ? new URLSearchParams(Buffer.concat(chunks).toString()).get('SipCallId') : null;
+      if (sipCallId !== null) target += `?X-Bench-Call=${encodeURIComponent(sipCallId)}`;
+      const body = `<?xml version="1.0" encoding="UTF-8"?><Response><Dial><Sip>${target}</Sip></Dial></Response>`;
       res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
       res.end(body);
+      if (sipCallId !== null) this.visits.set(sipCallId, { arrived, responded: performance.timeOrigin + performance.now() });
     });
   });
 
@@ -79,8 +97,11 @@ export class EngineProcess {
   readonly child: ChildProcess;
   private stderrTail = '';
   private pending: ((reply: ProbeReply) => void) | undefined;
+  /** A profiled engine writes its profile on exit, which takes a while after a load: it gets longer to stop. */
+  private readonly stopGraceMs: number;
 
   constructor(configFile: string, voiceUrl: string, profDir: string | undefined) {
+    this.stopGraceMs = profDir === undefined ? 10_000 : 60_000;
     const execArgv = ['--import', probeUrl];
     if (profDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=e2e-engine-${Date.now()}.cpuprofile`);
     this.child = spawn(process.execPath, [...execArgv, binPath, 'start', '--config', configFile, '--voice-url', voiceUrl], {
@@ -132,7 +153,7 @@ export class EngineProcess {
   }
 
   async stop(): Promise<void> {
-    await stopChild(this.child, 10_000);
+    await stopChild(this.child, this.stopGraceMs);
   }
 }
 
@@ -194,23 +215,33 @@ function row(step: Step): string {
 }
 
 /** Timestamps (epoch ms) of each INVITE request in a SIPp -trace_msg file, sent or received, in order. */
-function inviteTimes(file: string, direction: 'sent' | 'received'): number[] {
+/**
+ * The INVITEs SIPp traced (-trace_msg) in one direction, keyed by one of their headers' values: the
+ * caller's by Call-ID, the callee's by the X-Bench-Call header the webhook app had the engine add.
+ * Value: the trace's time stamp in epoch ms.
+ */
+function tracedInvites(file: string, direction: 'sent' | 'received', keyHeader: string): Map<string, number> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return [];
+    return new Map();
   }
-  const times: number[] = [];
-  // Each entry: "----------------------------------------------- <date> <time>[.usec]\nUDP message <sent|received> …:\n\n<start line>"
-  const entry = /-{10,}\s+(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})(?:[.:](\d+))?\s*\n[^\n]*message (sent|received)[^\n]*\n\s*\n?(\S+)/g;
-  for (const match of text.matchAll(entry)) {
-    if (match[4] !== direction || match[5] !== 'INVITE') continue;
-    const frac = match[3] ?? '0';
-    const ms = Date.parse(`${match[1]}T${match[2]}`) + Number(`0.${frac}`) * 1000;
-    times.push(ms);
-  }
-  return times;
+  const invites = new Map<string, number>();
+  // Each entry: "----------------------------------------------- <date> <time>[.usec]\nUDP message <sent|received> …:\n\n<message>"
+  const entryStart = /^-{10,}\s+(\d{4}-\d{2}-\d{2})\s+(\d{2}:\d{2}:\d{2})(?:[.:](\d+))?\s*$/gm;
+  const starts = [...text.matchAll(entryStart)];
+  const headerLine = new RegExp(`^\\s*${keyHeader}\\s*:\\s*(\\S+)\\s*$`, 'im');
+  starts.forEach((start, i) => {
+    const body = text.slice(start.index + start[0].length, starts[i + 1]?.index ?? text.length);
+    const heading = /^\s*[^\n]*message (sent|received)[^\n]*\n\s*(\S+)/.exec(body);
+    if (heading === null || heading[1] !== direction || heading[2] !== 'INVITE') return;
+    const key = headerLine.exec(body)?.[1];
+    if (key === undefined) return;
+    const ms = Date.parse(`${start[1]}T${start[2]}`) + Number(`0.${start[3] ?? '0'}`) * 1000;
+    if (!invites.has(key)) invites.set(key, ms); // a retransmission is not a new INVITE
+  });
+  return invites;
 }
 
 function percentile(values: number[], p: number): number {
@@ -312,35 +343,51 @@ export const suite: BenchSuite = {
         if (tail !== '') log(`engine stderr (last lines):\n${tail}`);
       }
 
-      // Post-dial delay, at a low rate, traced.
-      await sleep(HOLD_MS + 2_000);
-      const pddRate = 5;
-      const pddCalls = quick ? 5 : 50;
-      const callerTrace = join(dir, 'pdd-caller.log');
-      const calleeTrace = join(dir, 'pdd-callee.log');
-      const tracedUas = await startUas(dir, quick ? 30 : 120, calleeTrace);
-      uases.push(tracedUas);
-      app.target = `sip:callee@127.0.0.1:${tracedUas.port}`;
-      app.arrivals = [];
-      app.recording = true;
-      const pdd = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate: pddRate, calls: pddCalls, holdMs: HOLD_MS, traceFile: callerTrace });
-      app.recording = false;
-      await tracedUas.stop();
-      const sent = inviteTimes(callerTrace, 'sent');
-      const received = inviteTimes(calleeTrace, 'received');
-      const n = Math.min(sent.length, received.length);
-      if (n > 0 && pdd.failed === 0) {
-        const delays = Array.from({ length: n }, (_, i) => received[i]! - sent[i]!);
-        const toWebhook = Array.from({ length: Math.min(n, app.arrivals.length) }, (_, i) => app.arrivals[i]! - sent[i]!);
-        figures['PostDialDelayP50Ms'] = Number(percentile(delays, 50).toFixed(2));
-        figures['PostDialDelayP99Ms'] = Number(percentile(delays, 99).toFixed(2));
-        figures['InviteToWebhookP50Ms'] = Number(percentile(toWebhook, 50).toFixed(2));
+      // Post-dial delay, traced, at a low rate and at 100 calls/s; calls matched by Call-ID.
+      log('post-dial delay (ms; total = caller INVITE sent → callee INVITE received; engine-added = total minus the webhook app\'s own time, request in → response out):');
+      log('  rate  calls  matched  total p50/p99  engine-added p50/p99  to webhook p50/p99  app p50/p99');
+      for (const pddRate of quick ? [5] : [5, 100]) {
+        await sleep(HOLD_MS + 2_000);
+        const pddCalls = quick ? 5 : pddRate === 5 ? 50 : pddRate * 10;
+        const callerTrace = join(dir, `pdd-caller-${pddRate}.log`);
+        const calleeTrace = join(dir, `pdd-callee-${pddRate}.log`);
+        const tracedUas = await startUas(dir, quick ? 30 : 120, calleeTrace);
+        uases.push(tracedUas);
+        app.target = `sip:callee@127.0.0.1:${tracedUas.port}`;
+        app.visits.clear();
+        app.tracing = true;
+        const pdd = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate: pddRate, calls: pddCalls, holdMs: HOLD_MS, traceFile: callerTrace });
+        app.tracing = false;
+        await tracedUas.stop();
+        const sent = tracedInvites(callerTrace, 'sent', 'Call-ID');
+        const received = tracedInvites(calleeTrace, 'received', 'X-Bench-Call');
+        const total: number[] = [];
+        const engineAdded: number[] = [];
+        const toWebhook: number[] = [];
+        const appTime: number[] = [];
+        for (const [callId, sentAt] of sent) {
+          const receivedAt = received.get(callId);
+          const visit = app.visits.get(callId);
+          if (receivedAt === undefined || visit === undefined) continue;
+          total.push(receivedAt - sentAt);
+          engineAdded.push(visit.arrived - sentAt + (receivedAt - visit.responded));
+          toWebhook.push(visit.arrived - sentAt);
+          appTime.push(visit.responded - visit.arrived);
+        }
+        if (total.length === 0 || pdd.failed > 0) {
+          log(`  ${String(pddRate).padStart(4)}  not measured (${pdd.ok}/${pdd.calls} calls ok, ${sent.size} INVITEs traced at the caller, ${received.size} at the callee)`);
+          continue;
+        }
+        const pair = (values: number[]): string => `${percentile(values, 50).toFixed(2)}/${percentile(values, 99).toFixed(2)}`;
         log(
-          `post-dial delay (caller INVITE sent → callee INVITE received, ${n} calls at ${pddRate}/s): p50 ${percentile(delays, 50).toFixed(2)} ms, p99 ${percentile(delays, 99).toFixed(2)} ms; ` +
-            `of which INVITE sent → webhook request in: p50 ${percentile(toWebhook, 50).toFixed(2)} ms, p99 ${percentile(toWebhook, 99).toFixed(2)} ms`,
+          `  ${String(pddRate).padStart(4)}  ${String(pdd.calls).padStart(5)}  ${String(total.length).padStart(7)}  ${pair(total).padStart(13)}  ${pair(engineAdded).padStart(20)}  ${pair(toWebhook).padStart(18)}  ${pair(appTime).padStart(11)}`,
         );
-      } else {
-        log(`post-dial delay: not measured (${pdd.ok}/${pdd.calls} calls ok, ${sent.length} INVITEs traced at the caller, ${received.length} at the callee)`);
+        const at = `At${pddRate}Cps`;
+        figures[`PostDialDelay${at}P50Ms`] = Number(percentile(total, 50).toFixed(2));
+        figures[`PostDialDelay${at}P99Ms`] = Number(percentile(total, 99).toFixed(2));
+        figures[`EngineAddedPostDialDelay${at}P50Ms`] = Number(percentile(engineAdded, 50).toFixed(2));
+        figures[`EngineAddedPostDialDelay${at}P99Ms`] = Number(percentile(engineAdded, 99).toFixed(2));
+        figures[`InviteToWebhook${at}P50Ms`] = Number(percentile(toWebhook, 50).toFixed(2));
       }
 
       // The engine is stopped before the baseline so that it does not share the machine with it.
