@@ -18,7 +18,7 @@
  * One interruption path: the caller's hang-up and an outside redirect arrive through `signal`.
  */
 import type { RegionConfig, TrunkConfig } from '../../config/index.js';
-import { ErrorCodes, type Logger, newSid, type TimerHandle } from '../../kernel/index.js';
+import { abortQuietly, ErrorCodes, type Logger, newSid, type TimerHandle } from '../../kernel/index.js';
 import type { Dial, DialNoun, HttpMethod } from '../../markup/index.js';
 import type { CallEvents } from '../call.js';
 import { interruptCause } from '../interruption.js';
@@ -354,7 +354,7 @@ class DialRun implements AttemptOwner {
       const verdict = await this.screen(winner, winner.noun.url, winner.noun.method, context.screening, answer, outbound);
       if (verdict === 'declined') return this.endUnbridged(winner, outbound);
     }
-    this.ringback?.abort();
+    if (this.ringback !== undefined) abortQuietly(this.ringback);
     // Twilio's answerOnBridge: the caller's call is answered only now, when the callee has answered.
     // Without it runDial sent the 200 when the Dial started, without waiting for the ACK: the same
     // (idempotent) answer is awaited here, so the caller is answered before being bridged.
@@ -414,7 +414,7 @@ class DialRun implements AttemptOwner {
     outbound: OutboundLeg,
   ): Promise<ScreeningVerdict> {
     const stop = new AbortController();
-    this.stopScreening = () => stop.abort();
+    this.stopScreening = () => abortQuietly(stop);
     if (this.oneSideGone(winner)) return 'declined';
     try {
       return await screening.screen(
@@ -475,7 +475,7 @@ class DialRun implements AttemptOwner {
     this.stopDigits = undefined;
     this.bridge?.close();
     this.bridge = undefined;
-    this.ringback?.abort();
+    if (this.ringback !== undefined) abortQuietly(this.ringback);
     this.closeEarly();
   }
 
@@ -503,7 +503,7 @@ class DialRun implements AttemptOwner {
     if (!this.dial.answerOnBridge || !progress.earlyMedia || this.early !== undefined || earlyMedia === undefined || attempt.outbound === undefined) return;
     const early: EarlyMedia = { attempt, bridge: undefined, closed: false };
     this.early = early;
-    this.ringback?.abort();
+    if (this.ringback !== undefined) abortQuietly(this.ringback);
     let pending: Promise<Bridge>;
     try {
       pending = earlyMedia.call(this.context.media, this.context.leg, attempt.outbound);

@@ -15,7 +15,7 @@
  * - With input, Twilio requests `action` with Digits, by default "the URL hosting the <Gather> TwiML".
  * Speech input is not recognised here; a Gather that asks for it still takes keys.
  */
-import type { TimerHandle } from '../../kernel/index.js';
+import { abortQuietly, type TimerHandle } from '../../kernel/index.js';
 import type { Gather } from '../../markup/index.js';
 import { childController } from '../interruption.js';
 import { prompt } from './prompts.js';
@@ -51,7 +51,7 @@ export async function executeGather(gather: Gather, context: VerbContext, signal
   signal.addEventListener('abort', onAbort, { once: true });
   const stopListening = leg.onDigit((digit) => {
     if (settled) return;
-    prompts.controller.abort();
+    abortQuietly(prompts.controller);
     if (gather.finishOnKey.includes(digit)) {
       finishedOnKey = digit;
       settle('complete');
@@ -89,6 +89,6 @@ export async function executeGather(gather: Gather, context: VerbContext, signal
     clock.clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
     prompts.release();
-    prompts.controller.abort();
+    abortQuietly(prompts.controller);
   }
 }

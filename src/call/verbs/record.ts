@@ -9,6 +9,7 @@
  * the next verb in the current TwiML document."
  * Capturing and silence detection are the leg's; the keys and maxLength are timed here.
  */
+import { abortQuietly } from '../../kernel/index.js';
 import type { RecordVerb } from '../../markup/index.js';
 import { childController, interruptCause } from '../interruption.js';
 import type { RecordingResult } from '../leg.js';
@@ -26,11 +27,11 @@ export async function executeRecord(record: RecordVerb, context: VerbContext, si
   const stopListening = leg.onDigit((digit) => {
     if (end !== undefined || !record.finishOnKey.includes(digit)) return;
     end = { endedBy: 'key', key: digit };
-    stop.controller.abort();
+    abortQuietly(stop.controller);
   });
   const maxTimer = clock.setTimeout(() => {
     end ??= { endedBy: 'max-length' };
-    stop.controller.abort();
+    abortQuietly(stop.controller);
   }, record.maxLength * 1000);
   let recording: RecordingResult;
   try {

@@ -5,7 +5,7 @@
  * downloading or decoding again. `no-store` is never kept. The cache is bounded in bytes of decoded
  * PCM and evicts the least recently used entry first. Concurrent loads of one URL share one request.
  */
-import { DialtoneError, ErrorCodes, type Clock } from '../../kernel/index.js';
+import { abortQuietly, DialtoneError, ErrorCodes, type Clock } from '../../kernel/index.js';
 import { raceAbort } from './race-abort.js';
 import { decodeAudio, type DecodedAudio } from './decode-audio.js';
 
@@ -145,7 +145,7 @@ export class AudioLoader {
       return audio;
     } catch (error) {
       // Releases the connection of a response whose body was refused unread (e.g. too large).
-      if (!controller.signal.aborted) controller.abort();
+      if (!controller.signal.aborted) abortQuietly(controller);
       if (error instanceof DialtoneError) throw error;
       const timedOut = controller.signal.reason instanceof TimeoutSignal;
       throw new DialtoneError(

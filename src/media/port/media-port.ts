@@ -15,8 +15,7 @@
  * `timeout` fires when no valid RTP arrived for `rtpTimeoutMs` (measured on the injected Clock);
  * RTCP reports go out every ~5 s (RFC 3550 §6.2) and a BYE on close (§6.6).
  */
-import { getRandomValues } from 'node:crypto';
-import { randomToken, silentLogger, type Clock, type Logger, type TimerHandle } from '../../kernel/index.js';
+import { randomToken, randomUint32, silentLogger, type Clock, type Logger, type TimerHandle } from '../../kernel/index.js';
 import { RtpPacketView, RtpParseResult } from '../rtp/rtp-packet-view.js';
 import { RtpReceiverStats, type RtpReceptionSummary } from '../rtp/rtp-receiver-stats.js';
 import { RtpStreamRewriter } from '../rtp/rtp-stream-rewriter.js';
@@ -204,16 +203,15 @@ export class MediaPort {
     this.connectOnLatch = options.connectOnLatch ?? true;
     this.rtcpIntervalMs = options.rtcpIntervalMs ?? DEFAULT_RTCP_INTERVAL_MS;
     this.rtpTimeoutMs = options.rtpTimeoutMs ?? DEFAULT_RTP_TIMEOUT_MS;
-    const random = getRandomValues(new Uint32Array(3));
-    this.ssrc = (options.ssrc ?? random[0]!) >>> 0;
+    this.ssrc = (options.ssrc ?? randomUint32()) >>> 0;
     this.cname = options.cname ?? randomToken(8);
     this.stats = new RtpReceiverStats(options.format.clockRate);
     this.outbound = new RtpStreamRewriter({
       ssrc: this.ssrc,
       clockRate: options.format.clockRate,
       samplesPerPacket: Math.round((options.format.ptimeMs * options.format.clockRate) / 1000),
-      initialSequenceNumber: options.initialSequenceNumber ?? random[1]! & 0xffff,
-      initialTimestamp: options.initialTimestamp ?? random[2]!,
+      initialSequenceNumber: options.initialSequenceNumber ?? randomUint32() & 0xffff,
+      initialTimestamp: options.initialTimestamp ?? randomUint32(),
     });
     this.events = new TypedEvents<MediaPortEvents>(this.onListenerError);
     this.explicitRemoteRtcp = options.remoteRtcp;

@@ -49,6 +49,29 @@ test('random tokens are hex of the asked length and do not repeat across pool re
   assert.match(randomToken(5000), /^[0-9a-f]{10000}$/);
 });
 
+test('SIDs and RTP integers drawn from the shared random pool do not repeat across refills and span 32 bits', async () => {
+  const { randomUint32 } = await import('../../../src/kernel/index.js');
+  // 2,000 SIDs (16 bytes each) and 2,000 integers cross several 4 KiB refills of the pool.
+  const sids = new Set(Array.from({ length: 2000 }, () => newSid('CA')));
+  assert.equal(sids.size, 2000);
+  for (const sid of sids) assert.ok(isSid(sid, 'CA'));
+  const values = Array.from({ length: 2000 }, () => randomUint32());
+  for (const value of values) assert.ok(Number.isInteger(value) && value >= 0 && value <= 0xffffffff);
+  assert.ok(new Set(values).size > 1990, 'random 32-bit values almost never collide');
+  assert.ok(values.some((value) => value > 0x7fffffff), 'the top bit is used');
+});
+
+test('aborting quietly aborts with the same reason every time, no DOMException built per abort', async () => {
+  const { abortQuietly } = await import('../../../src/kernel/index.js');
+  const first = new AbortController();
+  const second = new AbortController();
+  abortQuietly(first);
+  abortQuietly(second);
+  assert.ok(first.signal.aborted && second.signal.aborted);
+  assert.ok(first.signal.reason instanceof Error);
+  assert.equal(first.signal.reason, second.signal.reason);
+});
+
 test('every error code means one thing (names sharing a number are Twilio aliases listed here)', async () => {
   const { ErrorCodes } = await import('../../../src/kernel/index.js');
   // Twilio's 13250 covers both "too many nouns" and "<Sip> mixed with other nouns without enhanced SIP".

@@ -15,7 +15,7 @@
  *   not; the caller leg's own prompt output is suspended while bridged. `close()` unbridges (the
  *   ports stay with their legs); the bridge also ends when either port closes.
  */
-import { silentLogger, type Clock, type Logger } from '../../../kernel/index.js';
+import { abortQuietly, silentLogger, type Clock, type Logger } from '../../../kernel/index.js';
 import {
   buildRtpPacket,
   createPayloadCodec,
@@ -116,8 +116,8 @@ export function playRingback(caller: BridgeableLeg, ringTone: string | undefined
     if (view.wrap(datagram) === RtpParseResult.ok) caller.port.sendRtp(view);
   });
   const stop = new AbortController();
-  const onAbort = (): void => stop.abort();
-  const onClosed = (): void => stop.abort();
+  const onAbort = (): void => abortQuietly(stop);
+  const onClosed = (): void => abortQuietly(stop);
   signal.addEventListener('abort', onAbort, { once: true });
   caller.port.once('closed', onClosed);
   void player
