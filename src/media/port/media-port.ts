@@ -5,8 +5,13 @@
  * valid packet carrying a negotiated payload type latches the port to its source (symmetric RTP, RFC
  * 4961: behind a NAT the SDP address is useless, the source address is the one that works); from
  * then on packets from anyone else are dropped and counted, and what we send goes back to that
- * source. Once latched the socket is, by default, connect()ed to the source: the kernel then filters
- * other senders before they cost us anything, and Node's send skips its address lookup.
+ * source. One exception: the endpoint the SDP names takes the latch over whenever it speaks. A forking
+ * proxy's cancelled branch may still be sending early media when the answering branch's first packet
+ * arrives; latching for good to whichever came first would leave the call one-way.
+ * Once latched the socket is, by default, connect()ed to the source: the kernel then filters other
+ * senders before they cost us anything, and Node's send skips its address lookup. A source other
+ * than the SDP endpoint (a NAT) is connected to only after SDP_TAKEOVER_GRACE_MS without the SDP
+ * endpoint speaking, since a connected socket would no longer hear it.
  *
  * Sending: `sendRtp` rewrites the packet in place onto this port's own outbound stream (SSRC,
  * sequence, timestamp: see RtpStreamRewriter) and hands it to the socket synchronously.
@@ -22,6 +27,13 @@ import { RtpStreamRewriter } from '../rtp/rtp-stream-rewriter.js';
 import { buildRtcp, ntpMiddle32, ntpTimestamp, parseRtcp, type RtcpPacket, type RtcpReportBlock } from '../rtp/rtcp-packet.js';
 import type { DatagramSocket, RemoteEndpoint } from './datagram-socket.js';
 import { TypedEvents } from '../../kernel/index.js';
+
+/**
+ * How long a port latched to a source other than its SDP endpoint stays unconnected, so that the SDP
+ * endpoint can still take the latch over: long enough for a cancelled fork's last packets to have
+ * passed and the answering endpoint to have spoken, short against a call.
+ */
+export const SDP_TAKEOVER_GRACE_MS = 1000;
 
 /** The codec negotiated for a leg, as the SDP layer describes it. */
 export interface MediaFormat {
@@ -190,6 +202,8 @@ export class MediaPort {
   private rtpTimeoutMs: number;
   private timeoutTimer: TimerHandle | undefined;
   private rtcpTimer: TimerHandle | undefined;
+  /** Pending connect() to a latched source that is not the SDP endpoint (see SDP_TAKEOVER_GRACE_MS). */
+  private takeoverTimer: TimerHandle | undefined;
 
   constructor(options: MediaPortOptions) {
     this.rtp = options.rtp;
@@ -397,6 +411,7 @@ export class MediaPort {
     this.closed = true;
     this.clock.clearTimeout(this.timeoutTimer);
     this.clock.clearTimeout(this.rtcpTimer);
+    this.clock.clearTimeout(this.takeoverTimer);
     this.timeoutTimer = undefined;
     this.rtcpTimer = undefined;
     this.rtp.close();
@@ -433,9 +448,14 @@ export class MediaPort {
       return;
     }
     if (this.latchedPort !== 0 && (from.port !== this.latchedPort || from.address !== this.latchedAddress)) {
-      // Symmetric RTP: once latched, nobody else's audio is accepted.
-      this.rtpForeign++;
-      return;
+      // Symmetric RTP: once latched, nobody else's audio is accepted, but the SDP endpoint's.
+      const payloadType = view.payloadType;
+      const negotiated = payloadType === this.audioPayloadType || payloadType === this.dtmfPayloadType;
+      if (from.port !== this.remotePort || from.address !== this.remoteAddress || !negotiated) {
+        this.rtpForeign++;
+        return;
+      }
+      this.unlatch();
     }
     const payloadType = view.payloadType;
     const isEvent = payloadType === this.dtmfPayloadType;
@@ -467,9 +487,18 @@ export class MediaPort {
   private latch(from: RemoteEndpoint): void {
     this.latchedAddress = from.address;
     this.latchedPort = from.port;
-    if (this.connectOnLatch && !this.connecting && !this.connected) this.startConnect();
+    if (this.connectOnLatch) {
+      const isSdpEndpoint = this.remotePort === 0 || (from.port === this.remotePort && from.address === this.remoteAddress);
+      if (isSdpEndpoint) this.connectToLatched();
+      else this.takeoverTimer = this.clock.setTimeout(this.connectToLatched, SDP_TAKEOVER_GRACE_MS);
+    }
     this.events.emit('latched', { address: from.address, port: from.port });
   }
+
+  private readonly connectToLatched = (): void => {
+    this.takeoverTimer = undefined;
+    if (!this.closed && this.latchedPort !== 0 && !this.connecting && !this.connected) this.startConnect();
+  };
 
   private startConnect(): void {
     this.connecting = true;
@@ -496,6 +525,8 @@ export class MediaPort {
   };
 
   private unlatch(): void {
+    this.clock.clearTimeout(this.takeoverTimer);
+    this.takeoverTimer = undefined;
     this.latchedPort = 0;
     this.latchedAddress = '';
     this.rtcpLatched = undefined;

@@ -5,6 +5,7 @@ import { UdpPipe, type PipeSocket } from '../../../support/udp-pipe.js';
 import {
   MediaPort,
   RtpPacketView,
+  SDP_TAKEOVER_GRACE_MS,
   buildRtcp,
   buildRtpPacket,
   parseRtcp,
@@ -90,9 +91,59 @@ test('latches to the first valid source and accepts nothing from anyone else aft
   assert.deepEqual(latched, ['198.51.100.7:40000']);
   assert.deepEqual(received, [1, 2]);
   assert.deepEqual(h.port.latched, { address: '198.51.100.7', port: 40000 });
-  assert.equal(h.rtp.connectedTo?.port, 40000, 'the socket is connected to the latched source');
-  // Once connected, the kernel (here the pipe) filters the intruder before the port sees it.
-  assert.equal(h.pipe.filtered + h.port.counters().rtpForeign, 1);
+  assert.equal(h.port.counters().rtpForeign, 1);
+  // The peer is behind a NAT (not at its SDP address): the socket is connected to it only once the SDP
+  // endpoint has had its chance to take over; from then on the kernel (here the pipe) filters the intruder.
+  assert.equal(h.rtp.connectedTo, undefined);
+  h.clock.advance(SDP_TAKEOVER_GRACE_MS);
+  h.pipe.flush();
+  assert.deepEqual(h.rtp.connectedTo, { address: '198.51.100.7', port: 40000 });
+  sendTo(intruder, rtpPacket(501, { ssrc: 0xbad }));
+  h.pipe.flush();
+  assert.equal(h.pipe.filtered + h.port.counters().rtpForeign, 2);
+});
+
+test('a source at the SDP address is connected to at once', () => {
+  const h = harness();
+  sendTo(h.sdpTarget, rtpPacket(1));
+  h.pipe.flush();
+  assert.deepEqual(h.port.latched, { address: '192.168.1.20', port: 5004 });
+  assert.deepEqual(h.rtp.connectedTo, { address: '192.168.1.20', port: 5004 });
+});
+
+test('the SDP endpoint takes the latch over from an earlier source: a cancelled fork\'s stray early media does not make the call one-way', () => {
+  const h = harness();
+  const latched: string[] = [];
+  const received: number[] = [];
+  h.port.on('latched', (source) => latched.push(`${source.address}:${source.port}`));
+  h.port.on('packet', (packet) => received.push(packet.ssrc));
+  const strayFork = h.pipe.socket('198.51.100.50', 7000);
+  sendTo(strayFork, rtpPacket(1, { ssrc: 0xf0f0 }));
+  h.pipe.flush();
+  // The answering fork, at the address its SDP gave, speaks; the stray one sends a last packet after.
+  sendTo(h.sdpTarget, rtpPacket(1, { ssrc: 0xa1a1 }));
+  sendTo(strayFork, rtpPacket(2, { ssrc: 0xf0f0 }));
+  sendTo(h.sdpTarget, rtpPacket(2, { ssrc: 0xa1a1 }));
+  h.pipe.flush();
+  assert.deepEqual(latched, ['198.51.100.50:7000', '192.168.1.20:5004']);
+  assert.deepEqual(received, [0xf0f0, 0xa1a1, 0xa1a1]);
+  assert.deepEqual(h.rtp.connectedTo, { address: '192.168.1.20', port: 5004 });
+  assert.equal(h.port.counters().rtpForeign, 1);
+  // What we send goes to the answering fork, and the grace timer of the first latch is gone.
+  h.port.sendRtp(outbound(9));
+  h.pipe.flush();
+  assert.equal(h.sdpTarget.received.length, 1);
+  assert.equal(h.clock.pending(), 1, 'only the RTP timeout is left');
+});
+
+test('a packet from the SDP endpoint with a payload type nobody negotiated does not take the latch over', () => {
+  const h = harness();
+  sendTo(h.peer, rtpPacket(1));
+  h.pipe.flush();
+  sendTo(h.sdpTarget, rtpPacket(1, { payloadType: 18 }));
+  h.pipe.flush();
+  assert.deepEqual(h.port.latched, { address: '198.51.100.7', port: 40000 });
+  assert.equal(h.port.counters().rtpForeign, 1);
 });
 
 test('a packet from another source that arrives before connect() completes is dropped and counted', () => {
