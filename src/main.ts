@@ -61,6 +61,9 @@ export interface EngineOptions {
   speech?: (sampleRate: number) => SpeechSynthesizer;
 }
 
+/** How long a shutdown waits for live calls' BYEs to be answered (UDP resends them at 0.5, 1 and 2 s). */
+const shutdownByeWaitMs = 4_000;
+
 export async function startEngine(config: DialtoneConfig, options: EngineOptions): Promise<Engine> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
@@ -218,15 +221,23 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
   const api = createApiServer({ store, accounts, control, publicUrl: media.publicUrl, logger });
   // Stopping in order: the REST API and live calls first (BYE, their final state and status callbacks
   // written), then SIP (no new work), media, the dispatcher (marks what is in flight), the store.
+  // A peer that never answers our BYE would hold the shutdown for Timer F (64*T1, 32 s): after
+  // shutdownByeWaitMs the SIP layer is closed under the calls, which ends their transactions, and so
+  // the calls, whose final state is then written as usual.
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await api.close();
+      const stopWaiting = clock.setTimeout(() => {
+        logger.warn('live calls still hanging up: closing SIP under them', { afterMs: shutdownByeWaitMs });
+        void sip.close();
+      }, shutdownByeWaitMs);
       await control.close();
       await calls.close();
       await dial.idle();
       await screening.idle();
       await ua.close();
+      clock.clearTimeout(stopWaiting);
       await sip.close();
       await media.close();
       await dispatcher.close();
