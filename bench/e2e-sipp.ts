@@ -2,12 +2,13 @@
  * SIPp plumbing for the e2e benchmark: free loopback ports, a long-lived SIPp UAS, and one bounded
  * SIPp UAC run at a fixed rate read back from its statistics CSV (the method of
  * /work/shared/peers/lib/common.sh `sipp_step`). Only processes started here are ever killed, by PID.
+ * The G.711 media the e2e bench adds to the scenarios is in bench/e2e-media.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { peersDir } from './shared-dir.js';
 
@@ -53,21 +54,71 @@ const common = ['-buff_size', '1048576', '-deadcall_wait', '3000', '-max_recv_lo
 export interface Uas {
   port: number;
   pid: number;
+  /**
+   * RTP packets SIPp has echoed since it started (-rtp_echo; its screen's "Total echo RTP pckts 1st
+   * stream"), read from the screen dump SIGUSR2 makes it write; undefined when no dump came within 2 s.
+   */
+  echoedRtpPackets(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
-/** A SIPp UAS (peers/sipp/uas.xml) on 127.0.0.1:port, bounded by -timeout; `traceFile` adds -trace_msg. */
-export async function startUas(dir: string, lifetimeS: number, traceFile?: string): Promise<Uas> {
+export interface UasOptions {
+  /** The scenario (default peers/sipp/uas.xml). */
+  scenario?: string;
+  /** Echo RTP received on the media port back to its sender (-rtp_echo). */
+  rtpEcho?: boolean;
+  /** Adds -trace_msg into this file. */
+  traceFile?: string;
+}
+
+/**
+ * A SIPp UAS on 127.0.0.1:port, bounded by -timeout. Its media port is on 127.0.0.1 too (-mi): with
+ * -rtp_echo, SIPp echoes there (and on the port + 2, its video echo).
+ */
+export async function startUas(dir: string, lifetimeS: number, uasOptions: UasOptions | string = {}): Promise<Uas> {
+  // A string is a trace file: the signature this had before it took options.
+  const options: UasOptions = typeof uasOptions === 'string' ? { traceFile: uasOptions } : uasOptions;
   const port = await freeUdpPort();
   const mediaPort = await freeUdpPort();
-  const args = ['-sf', join(PEERS_SIPP, 'uas.xml'), '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort), ...common, '-timeout', `${lifetimeS}s`];
-  if (traceFile !== undefined) args.push('-trace_msg', '-message_file', traceFile);
+  const scenario = options.scenario ?? join(PEERS_SIPP, 'uas.xml');
+  const args = ['-sf', scenario, '-i', '127.0.0.1', '-p', String(port), '-mi', '127.0.0.1', '-mp', String(mediaPort), ...common, '-timeout', `${lifetimeS}s`];
+  if (options.rtpEcho === true) args.push('-rtp_echo');
+  if (options.traceFile !== undefined) args.push('-trace_msg', '-message_file', options.traceFile);
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
   await sleep(400);
   if (child.exitCode !== null || child.pid === undefined) throw new Error(`SIPp UAS did not start: ${stderr}`);
-  return { port, pid: child.pid, stop: () => stopChild(child) };
+  const pid = child.pid;
+  // SIPp names the dump <scenario file name without .xml>_<pid>_screen.log, in its working directory.
+  const screenFile = join(dir, `${basename(scenario).replace(/\.xml$/, '')}_${pid}_screen.log`);
+  return { port, pid, echoedRtpPackets: () => echoCounter(child, screenFile), stop: () => stopChild(child) };
+}
+
+const ECHO_LINE = /^\s*(\d+) Total echo RTP pckts 1st stream/m;
+
+/**
+ * SIGUSR2 makes SIPp (3.6) dump its screens: it closes the previous dump and opens the file anew,
+ * then writes through stdio, so only the first 4 KiB reach the file at once; the scenario screen, which
+ * carries the echo counter, is in them (a dump is longer than that). The old file is removed first,
+ * so whatever is read afterwards is the new dump.
+ */
+async function echoCounter(child: ChildProcess, screenFile: string): Promise<number | undefined> {
+  if (child.exitCode !== null || child.signalCode !== null) return undefined;
+  rmSync(screenFile, { force: true });
+  child.kill('SIGUSR2');
+  for (let waited = 0; waited < 2_000; waited += 20) {
+    await sleep(20);
+    let text: string;
+    try {
+      text = readFileSync(screenFile, 'utf8');
+    } catch {
+      continue;
+    }
+    const match = ECHO_LINE.exec(text);
+    if (match !== null) return Number(match[1]);
+  }
+  return undefined;
 }
 
 export async function stopChild(child: ChildProcess, graceMs = 3_000): Promise<void> {

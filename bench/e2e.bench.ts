@@ -7,14 +7,31 @@
  *   on 2 cores the webhook app and this harness would otherwise share its event loop, so its CPU and
  *   event-loop figures would include them. A preloaded probe (bench/e2e-probe.ts) reports the child's
  *   event-loop delay over IPC; its CPU comes from /proc/<pid>/stat, its RSS from the probe.
- * - Callers: SIPp with /work/shared/peers/sipp/uac.xml (INVITE with SDP → 200 → ACK → hold HOLD_MS →
- *   BYE), callee: SIPp with peers/sipp/uas.xml (180, 200 with SDP, ACK, BYE). `-deadcall_wait 3000`.
+ * - Callers: SIPp with a copy of /work/shared/peers/sipp/uac.xml (INVITE with SDP → 200 → ACK → hold
+ *   HOLD_MS → BYE), callee: SIPp with a copy of peers/sipp/uas.xml (180, 200 with SDP, ACK, BYE).
+ *   `-deadcall_wait 3000`. The copies (bench/e2e-media.ts, written into the temp dir) carry media:
+ * - Media: G.711 A-law RTP both ways on both legs for the whole hold of every call. Both SDPs name
+ *   only PCMA (PT 8), so the engine relays, not transcodes. The caller streams 1 s of a 1 kHz A-law
+ *   tone (raw, generated into the temp dir) with SIPp's rtpstream (`<exec rtp_stream="FILE,-1,8"/>`
+ *   right after the ACK, looped until the BYE: 20 ms packets, HOLD_MS / 20 = 25 a call); the callee
+ *   runs with -rtp_echo and sends each packet back. So every call carries caller → engine → callee →
+ *   engine → caller, about 25 packets each way on each leg (plus whatever ringback the engine sends the
+ *   caller before the callee answers). Each step prints `echo/call`: the packets the callee SIPp echoed
+ *   during the step (its "Total echo RTP pckts" counter, read through SIGUSR2 screen dumps) over the
+ *   calls attempted, i.e. what reached the callee through the engine and went back to it. SIPp 3.6.1
+ *   counts nothing its rtpstream receives, so the engine → caller half has no counter here. Checked
+ *   by hand once with `tshark -i lo -f "udp portrange 20000-29999"` (the engine's media ports) over
+ *   the warm-up and the 5, 10 and 20 calls/s steps (370 calls): on every call both the caller leg and
+ *   the callee leg carried PT 8 RTP in both directions, 23–27 packets each way (24–25 on average),
+ *   plus the engine's RTCP.
  * - Ramp: rate R geometric (×2) from 5 calls/s, R × STEP_S calls per step, each step bounded in count
  *   and time; the ramp stops at the first step that fails: failed calls > 0, successful < attempted,
  *   or achieved rate < 97 % of R (peers/README.md's rule, without its retransmission clause:
  *   retransmissions are shown). The figure is the highest rate held with 0 failures.
  * - Baseline in the same run: SIPp UAC → SIPp UAS directly (the generator's own ceiling), ramped the
- *   same way from the engine's first failing rate; e2eRatio = engine rate / baseline rate.
+ *   same way from the engine's first failing rate, with the same RTP-carrying scenarios and echoing
+ *   callee (so its calls carry the same packets, caller ↔ callee directly); e2eRatio = engine rate /
+ *   baseline rate. The traced post-dial-delay runs below carry the same media too.
  * - Post-dial delay: traced runs (SIPp -trace_msg on caller and callee) at 5 and at 100 calls/s:
  *   caller's INVITE sent → callee's INVITE received, p50/p99, and the engine-added part: that minus
  *   the webhook app's own time (request in → response out). Calls are matched by the caller's Call-ID,
@@ -35,7 +52,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProbeReply } from './e2e-probe.js';
-import { machineBusyUs, procCpuUs, runUac, startUas, stopChild, uacScenario, type UacResult, type Uas } from './e2e-sipp.js';
+import { writeMediaScenarios } from './e2e-media.js';
+import { machineBusyUs, procCpuUs, runUac, startUas, stopChild, type UacResult, type Uas } from './e2e-sipp.js';
 import { measureKamailioProxy } from './kamailio-baseline.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 
@@ -167,6 +185,8 @@ interface Step {
   rssMiB: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** RTP packets the callee echoed during the step, per call attempted; undefined when unread. */
+  echoPerCall: number | undefined;
   pass: boolean;
 }
 
@@ -174,8 +194,19 @@ function passes(uac: UacResult): boolean {
   return uac.failed === 0 && uac.ok === uac.calls && uac.achievedCps >= 0.97 * uac.rate;
 }
 
-async function engineStep(engine: EngineProcess, scenario: string, dir: string, rate: number, stepS: number): Promise<Step> {
+/** Packets the callee echoed while `run` ran, per call of `calls`; undefined when a count is missing. */
+async function echoedPerCall<T>(callee: Uas, calls: number, run: () => Promise<T>): Promise<[T, number | undefined]> {
+  const before = await callee.echoedRtpPackets();
+  const result = await run();
+  const after = await callee.echoedRtpPackets();
+  return [result, before === undefined || after === undefined ? undefined : (after - before) / Math.max(1, calls)];
+}
+
+const echoText = (perCall: number | undefined): string => (perCall === undefined ? 'n/a' : perCall.toFixed(1));
+
+async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, dir: string, rate: number, stepS: number): Promise<Step> {
   const calls = rate * stepS;
+  const echo0 = await callee.echoedRtpPackets();
   await engine.probe('reset');
   const cpu0 = procCpuUs(engine.pid) ?? 0;
   const busy0 = machineBusyUs();
@@ -187,6 +218,7 @@ async function engineStep(engine: EngineProcess, scenario: string, dir: string, 
   const busy1 = machineBusyUs();
   const app = process.cpuUsage(app0);
   const lag = await engine.probe('lag');
+  const echo1 = await callee.echoedRtpPackets();
   const engineUs = cpu1 - cpu0;
   return {
     uac,
@@ -198,11 +230,12 @@ async function engineStep(engine: EngineProcess, scenario: string, dir: string, 
     rssMiB: lag.rssBytes / 2 ** 20,
     lagP99Ms: lag.p99Ms,
     lagMaxMs: lag.maxMs,
+    echoPerCall: echo0 === undefined || echo1 === undefined ? undefined : (echo1 - echo0) / Math.max(1, calls),
     pass: passes(uac),
   };
 }
 
-const header = '  rate  calls     ok  failed  retrans  achieved/s  inv→200 avg/p99 ms  engine CPU%  µs/call  RSS MiB  lag p99/max ms  sipp% app% all%  verdict';
+const header = '  rate  calls     ok  failed  retrans  achieved/s  inv→200 avg/p99 ms  engine CPU%  µs/call  RSS MiB  lag p99/max ms  sipp% app% all%  echo/call  verdict';
 
 function row(step: Step): string {
   const u = step.uac;
@@ -210,7 +243,7 @@ function row(step: Step): string {
     `${String(u.rate).padStart(6)} ${String(u.calls).padStart(6)} ${String(u.ok).padStart(6)} ${String(u.failed).padStart(7)} ${String(u.retrans).padStart(8)}` +
     `  ${u.achievedCps.toFixed(1).padStart(10)}  ${`${u.rtAvgMs.toFixed(1)}/${u.rtP99}`.padStart(18)}  ${step.engineCpuPct.toFixed(0).padStart(11)}` +
     `  ${step.engineUsPerCall.toFixed(0).padStart(7)}  ${step.rssMiB.toFixed(0).padStart(7)}  ${`${step.lagP99Ms.toFixed(1)}/${step.lagMaxMs.toFixed(0)}`.padStart(14)}` +
-    `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${step.pass ? 'PASS' : `FAIL${u.exitCode === 0 ? '' : ` (sipp rc ${u.exitCode})`}`}`
+    `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${echoText(step.echoPerCall).padStart(9)}  ${step.pass ? 'PASS' : `FAIL${u.exitCode === 0 ? '' : ` (sipp rc ${u.exitCode})`}`}`
   );
 }
 
@@ -264,9 +297,10 @@ export const suite: BenchSuite = {
     const cleanup: string[] = [dir];
     let engine: EngineProcess | undefined;
     try {
-      const scenario = uacScenario(dir, HOLD_MS);
+      const media = writeMediaScenarios(dir, HOLD_MS);
+      const scenario = media.uac;
       const lifetimeS = quick ? 60 : 900;
-      const uas = await startUas(dir, lifetimeS);
+      const uas = await startUas(dir, lifetimeS, { scenario: media.uas, rtpEcho: true });
       uases.push(uas);
       app.target = `sip:callee@127.0.0.1:${uas.port}`;
       // SQLite goes where a deployment keeps it (the temp dir, on disk here); DIALTONE_BENCH_E2E_DATA_DIR
@@ -295,9 +329,16 @@ export const suite: BenchSuite = {
       await engine.ready(20_000);
       log(`engine pid ${engine.pid} on udp 127.0.0.1:${engine.sipPort}; SQLite in ${dataDir}; callee SIPp on ${uas.port}; hold ${HOLD_MS} ms; ${stepS} s per step; loadavg before ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
+      log(
+        `media: PCMA (PT 8) on both legs, relayed; caller SIPp rtpstream loops ${media.audio} (1 s, 1 kHz A-law tone) from the ACK to the BYE, callee SIPp -rtp_echo: ` +
+          `expected ~${media.packetsPerCall} packets a call each way on each leg (hold ${HOLD_MS} ms / 20 ms)`,
+      );
+
       // Warm-up (not counted): a few calls so the engine runs optimised code and SQLite is open.
-      const warm = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate: 5, calls: quick ? 5 : 20, holdMs: HOLD_MS });
-      log(`warm-up: ${warm.ok}/${warm.calls} calls ok, ${warm.failed} failed`);
+      const warmCalls = quick ? 5 : 20;
+      const engineTarget = `127.0.0.1:${engine.sipPort}`;
+      const [warm, warmEcho] = await echoedPerCall(uas, warmCalls, () => runUac({ dir, scenario, target: engineTarget, rate: 5, calls: warmCalls, holdMs: HOLD_MS }));
+      log(`warm-up: ${warm.ok}/${warm.calls} calls ok, ${warm.failed} failed; callee echoed ${echoText(warmEcho)} RTP packets a call`);
       await sleep(HOLD_MS + 500);
 
       log('SIPp UAC → dialtone start → webhook <Dial><Sip> → SIPp UAS (µs/call, CPU% of one core: engine; sipp = UAC; app = webhook app + harness; all = whole machine)');
@@ -308,7 +349,7 @@ export const suite: BenchSuite = {
       let firstFail: number | undefined;
       const steps: Step[] = [];
       for (let rate = 5; rate <= maxCps; rate *= 2) {
-        const step = await engineStep(engine, scenario, dir, rate, stepS);
+        const step = await engineStep(engine, uas, scenario, dir, rate, stepS);
         steps.push(step);
         log(row(step));
         if (!step.pass) {
@@ -335,6 +376,7 @@ export const suite: BenchSuite = {
         figures['AtMaxRssMiB'] = Number(bestStep.rssMiB.toFixed(0));
         figures['AtMaxLagP99Ms'] = Number(bestStep.lagP99Ms.toFixed(1));
         figures['AtMaxInviteTo200AvgMs'] = Number(bestStep.uac.rtAvgMs.toFixed(1));
+        if (bestStep.echoPerCall !== undefined) figures['AtMaxCalleeEchoedRtpPerCall'] = Number(bestStep.echoPerCall.toFixed(1));
       }
       if (firstFail !== undefined) {
         const failed = steps[steps.length - 1]!;
@@ -351,7 +393,7 @@ export const suite: BenchSuite = {
         const pddCalls = quick ? 5 : pddRate === 5 ? 50 : pddRate * 10;
         const callerTrace = join(dir, `pdd-caller-${pddRate}.log`);
         const calleeTrace = join(dir, `pdd-callee-${pddRate}.log`);
-        const tracedUas = await startUas(dir, quick ? 30 : 120, calleeTrace);
+        const tracedUas = await startUas(dir, quick ? 30 : 120, { scenario: media.uas, rtpEcho: true, traceFile: calleeTrace });
         uases.push(tracedUas);
         app.target = `sip:callee@127.0.0.1:${tracedUas.port}`;
         app.visits.clear();
@@ -397,20 +439,24 @@ export const suite: BenchSuite = {
 
       // Baseline: SIPp → SIPp directly, from the engine's first failing rate up, same steps.
       log('baseline: SIPp UAC → SIPp UAS directly (the generator\'s ceiling)');
-      log('  rate  calls     ok  failed  retrans  achieved/s  sipp% all%  verdict');
+      log('  rate  calls     ok  failed  retrans  achieved/s  sipp% all%  echo/call  verdict');
       let baseline = 0;
       let baselineCapped = true;
       const baseStart = Math.max(5, firstFail ?? best);
       const baseCap = quick ? baseStart : Math.max(baseStart, Number(process.env['DIALTONE_BENCH_E2E_BASELINE_MAX_CPS'] ?? 5120));
       for (let rate = baseStart; rate <= baseCap; rate *= 2) {
+        const echo0 = await uas.echoedRtpPackets();
         const busy0 = machineBusyUs();
         const t0 = performance.now();
         const uac = await runUac({ dir, scenario, target: `127.0.0.1:${uas.port}`, rate, calls: rate * stepS, holdMs: HOLD_MS });
         const wallUs = (performance.now() - t0) * 1000;
+        const allPct = (100 * (machineBusyUs() - busy0)) / wallUs;
+        const echo1 = await uas.echoedRtpPackets();
+        const echo = echo0 === undefined || echo1 === undefined ? undefined : (echo1 - echo0) / uac.calls;
         const ok = passes(uac);
         log(
           `${String(rate).padStart(6)} ${String(uac.calls).padStart(6)} ${String(uac.ok).padStart(6)} ${String(uac.failed).padStart(7)} ${String(uac.retrans).padStart(8)}` +
-            `  ${uac.achievedCps.toFixed(1).padStart(10)}  ${((100 * uac.uacCpuUs) / wallUs).toFixed(0).padStart(5)} ${((100 * (machineBusyUs() - busy0)) / wallUs).toFixed(0).padStart(4)}  ${ok ? 'PASS' : 'FAIL'}`,
+            `  ${uac.achievedCps.toFixed(1).padStart(10)}  ${((100 * uac.uacCpuUs) / wallUs).toFixed(0).padStart(5)} ${allPct.toFixed(0).padStart(4)}  ${echoText(echo).padStart(9)}  ${ok ? 'PASS' : 'FAIL'}`,
         );
         if (!ok) {
           baselineCapped = false;
