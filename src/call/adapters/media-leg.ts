@@ -301,7 +301,7 @@ export class MediaLeg implements LegMedia {
     port.on('dtmf-packet', this.onEventPacket);
     port.on('timeout', () => {
       this.logger.info('no RTP from the caller: treating the caller as gone', { rtpTimeoutMs: this.services.rtpTimeoutMs });
-      for (const listener of [...this.goneListeners]) this.isolate(listener);
+      for (const listener of [...this.goneListeners]) this.isolate(listener, undefined);
     });
   }
 
@@ -569,10 +569,13 @@ export class MediaLeg implements LegMedia {
   }
 
   private emitDigit(digit: string): void {
-    for (const listener of [...this.digitListeners]) this.isolate(() => listener(digit));
+    for (const listener of [...this.digitListeners]) this.isolate(listener, digit);
   }
 
   private readonly onPacket = (packet: RtpPacketView): void => {
+    // Decoding and in-band detection cost more than relaying the packet (a bridged <Dial> leg relays
+    // ~50 a second): they run only while something listens for digits or audio.
+    if (this.digitListeners.size === 0 && this.audioListeners.size === 0) return;
     const payload = packet.payload();
     const needed = payload.length * this.codec.samplesPerByte;
     if (needed > this.decodeBuffer.length) this.decodeBuffer = new Int16Array(needed);
@@ -588,7 +591,8 @@ export class MediaLeg implements LegMedia {
         this.inband.process(pcm);
       }
     }
-    for (const listener of this.audioListeners) this.isolate(() => listener(pcm));
+    // No closure per packet and listener: isolate() takes the argument.
+    for (const listener of this.audioListeners) this.isolate(listener, pcm);
   };
 
   private readonly onEventPacket = (packet: RtpPacketView): void => {
@@ -673,7 +677,7 @@ export class MediaLeg implements LegMedia {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const listener of [...this.closeListeners]) this.isolate(listener);
+    for (const listener of [...this.closeListeners]) this.isolate(listener, undefined);
     this.goneListeners.clear();
     this.digitListeners.clear();
     this.player.close();
@@ -685,12 +689,12 @@ export class MediaLeg implements LegMedia {
   private problem(error: unknown, message: string): void {
     const code = typeof (error as { code?: unknown } | undefined)?.code === 'number' ? (error as { code: number }).code : 90_000;
     this.logger.warn(message);
-    this.isolate(() => this.onProblem(code, message));
+    this.isolate(() => this.onProblem(code, message), undefined);
   }
 
-  private isolate(listener: () => void): void {
+  private isolate<T>(listener: (value: T) => void, value: T): void {
     try {
-      listener();
+      listener(value);
     } catch (error) {
       this.logger.error('media leg listener failed', { error: String(error) });
     }
