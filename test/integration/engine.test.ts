@@ -9,7 +9,7 @@ import twilio from 'twilio';
 import { resolveConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/kernel/index.js';
 import { startEngine } from '../../src/main.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, startTestEngine, WebhookApp } from '../e2e/support/harness.js';
+import { Caller, restartEngine, startTestEngine, WebhookApp } from '../e2e/support/harness.js';
 
 async function engineConfig(dataDir: string) {
   return resolveConfig(
@@ -93,11 +93,7 @@ test('close() ends a live call cleanly: the caller gets our BYE, the call is com
     const end = (await placed.ended) as { by: string };
     assert.equal(end.by, 'remote', 'the engine said BYE');
     const callSid = (await app.waitFor('/voice')).params['CallSid']!;
-    // The next start would mark a call left live as failed: completed means it was closed cleanly.
-    reopened = await startEngine(
-      resolveConfig({ sip: { listen: ['udp:127.0.0.1:0'] }, http: { listen: '127.0.0.1:0' }, dataDir: setup.dataDir, accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN }] }, {}, {}),
-      { logger: silentLogger },
-    );
+    reopened = await restartEngine(setup.dataDir);
     const stored = await reopened.store.calls.get(callSid);
     assert.equal(stored?.status, 'completed');
     assert.ok((stored?.duration ?? -1) >= 0);

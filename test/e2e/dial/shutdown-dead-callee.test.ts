@@ -8,11 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import twilio from 'twilio';
-import { resolveConfig } from '../../../src/config/index.js';
-import { silentLogger } from '../../../src/kernel/index.js';
-import { startEngine } from '../../../src/main.js';
+import type { Engine } from '../../../src/main.js';
 import { requireSipp, scenario, startSipp } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, startTestEngine, WebhookApp } from '../support/harness.js';
+import { Caller, eventually, restartEngine, startTestEngine, WebhookApp } from '../support/harness.js';
 
 test('close() with a bridged callee that no longer answers: done in seconds, not Timer F, and both legs stored completed', { timeout: 90_000 }, async (t) => {
   if (!requireSipp(t)) return;
@@ -23,7 +21,7 @@ test('close() with a bridged callee that no longer answers: done in seconds, not
   app.on('/voice', voice.toString());
   const setup = await startTestEngine([{ match: '*', voiceUrl: app.url('/voice') }]);
   const caller = await Caller.start();
-  let reopened: Awaited<ReturnType<typeof startEngine>> | undefined;
+  let reopened: Engine | undefined;
   try {
     const placed = await caller.call(setup.sipPort);
     assert.ok(placed.answered);
@@ -42,11 +40,7 @@ test('close() with a bridged callee that no longer answers: done in seconds, not
     assert.ok(tookMs < 15_000, `close() took ${tookMs} ms; a BYE's Timer F is 32 s`);
     assert.equal(((await placed.ended) as { by: string }).by, 'remote', 'the caller got our BYE');
 
-    // The next start would mark a call left live as failed: completed means each was closed cleanly.
-    reopened = await startEngine(
-      resolveConfig({ sip: { listen: ['udp:127.0.0.1:0'] }, http: { listen: '127.0.0.1:0' }, dataDir: setup.dataDir, accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN }] }, {}, {}),
-      { logger: silentLogger },
-    );
+    reopened = await restartEngine(setup.dataDir);
     assert.equal((await reopened.store.calls.get(parentSid))?.status, 'completed');
     assert.equal((await reopened.store.calls.get(childSid))?.status, 'completed');
   } finally {

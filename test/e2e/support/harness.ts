@@ -156,6 +156,17 @@ export async function startTestEngine(routes: Array<Record<string, unknown>>, ex
   };
 }
 
+/**
+ * The engine started again on a stopped one's data dir, as the next `dialtone start` would be: its
+ * recovery marks any call the last one left live as failed, so `completed` there means a clean end.
+ */
+export function restartEngine(dataDir: string): Promise<Engine> {
+  return startEngine(
+    resolveConfig({ sip: { listen: ['udp:127.0.0.1:0'] }, http: { listen: '127.0.0.1:0' }, dataDir, accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN }] }, {}, {}),
+    { logger: silentLogger },
+  );
+}
+
 function debugLogger(): typeof silentLogger {
   const make = (fields: Record<string, unknown>): typeof silentLogger => ({
     debug: () => undefined,
