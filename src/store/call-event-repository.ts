@@ -38,6 +38,11 @@ function eventFromRow(row: Selectable<CallEventsTable>): CallEvent {
   };
 }
 
+/** Crash recovery no longer owes the call its final callback (migration 002). */
+export async function clearFinalCallback(context: RepositoryContext, callSid: string): Promise<void> {
+  await context.db.updateTable('calls').set({ final_callback: null }).where('sid', '=', callSid).where('final_callback', 'is not', null).execute();
+}
+
 async function insertEvent(context: RepositoryContext, event: CallEvent): Promise<void> {
   try {
     await context.db
@@ -94,7 +99,7 @@ export class CallEventRepository {
       });
       // The call's final callback is now queued: crash recovery no longer owes it (migration 002).
       if (event.name === 'completed') {
-        await context.db.updateTable('calls').set({ final_callback: null }).where('sid', '=', event.callSid).where('final_callback', 'is not', null).execute();
+        await clearFinalCallback(context, event.callSid);
       }
       return { event: stored, outbox };
     });

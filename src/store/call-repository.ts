@@ -5,7 +5,7 @@
  */
 import type { Selectable } from 'kysely';
 import { DialtoneError, ErrorCodes, formatRfc2822, newSid } from '../kernel/index.js';
-import { CallEventRepository } from './call-event-repository.js';
+import { CallEventRepository, clearFinalCallback } from './call-event-repository.js';
 import type { CallsTable } from './database-schema.js';
 import { type Page, type PageRequest, type TimeRange, fetchPage, whereTimeRange } from './fetch-page.js';
 import { NotificationRepository } from './notification-repository.js';
@@ -389,8 +389,4 @@ export class CallRepository {
     );
     return sequenceNumber;
   }
-}
-
-async function clearFinalCallback(context: RepositoryContext, sid: string): Promise<void> {
-  await context.db.updateTable('calls').set({ final_callback: null }).where('sid', '=', sid).execute();
 }

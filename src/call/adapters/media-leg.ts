@@ -49,6 +49,7 @@ import {
 import { PcmSource, PromptPlayer, type AudioSource } from '../../media/playback/index.js';
 import { CallRecorder } from '../../media/recording/index.js';
 import { createOffer, negotiateAnswer, parseAnswer, withoutOrigin, type NegotiatedMedia } from '../../sdp/index.js';
+import { mediaFormatOf, newSessionOrigin } from './session-media.js';
 import { wait } from '../interruption.js';
 import type { LegMedia, PlayOutcome, PlaySource, RecordingResult, RecordOptions } from '../leg.js';
 import type { MediaServices } from './media-services.js';
@@ -84,7 +85,7 @@ export type OpenMediaLegResult = { ok: true; leg: MediaLeg; answerSdp: Buffer } 
 
 /** Negotiates the offer, opens the RTP port and returns the leg with our SDP answer. */
 export async function openMediaLeg(services: MediaServices, options: OpenMediaLegOptions): Promise<OpenMediaLegResult> {
-  const origin = newOrigin();
+  const origin = newSessionOrigin();
   // Negotiation is pure: once to learn the codec (the port needs it), once more with the real port.
   const probe = negotiateAnswer(options.offerSdp, { ...origin, address: options.sdpAddress, port: 9, codecs: LEG_CODECS });
   if (!probe.ok) return { ok: false, status: probe.status, reason: probe.reason };
@@ -123,7 +124,7 @@ export interface OpenLateOfferMediaLegOptions {
  */
 export async function openLateOfferMediaLeg(services: MediaServices, options: OpenLateOfferMediaLegOptions): Promise<{ leg: MediaLeg; offerSdp: Buffer }> {
   const pair = await RtpSocketPair.bind(services.allocator, services.bindAddress);
-  const origin = newOrigin();
+  const origin = newSessionOrigin();
   const offerSdp = createOffer({ ...origin, address: options.sdpAddress, port: pair.port, codecs: LEG_CODECS, ptimeMs: 20 });
   const placeholder = new MediaPort({ rtp: detachedSocket, clock: services.clock, format: formatOf(UNSETTLED.codec), rtpTimeoutMs: 0, rtcpIntervalMs: 0, logger: options.logger });
   const leg = new MediaLeg(services, placeholder, UNSETTLED, options.logger, { ...origin, address: options.sdpAddress, sdp: offerSdp, offered: true }, pair);
@@ -159,13 +160,9 @@ const UNSETTLED: NegotiatedMedia = (() => {
   };
 })();
 
-/** The o= fields of a new session of ours (RFC 4566 §5.2). */
-function newOrigin(): { sessionId: string; sessionVersion: number; username: string } {
-  return { sessionId: String(Date.now()), sessionVersion: 1, username: 'dialtone' };
-}
-
+/** The leg's port format: what it sends itself (prompts, tones) are 20 ms frames, whatever ptime was offered. */
 function formatOf(codec: NegotiatedMedia['codec']): MediaFormat {
-  return { payloadType: codec.payloadType, encodingName: codec.name, clockRate: codec.clockRate, channels: codec.channels, ptimeMs: 20 };
+  return mediaFormatOf(codec, 20);
 }
 
 /** What a re-INVITE's offer gets: our SDP answer, or a refusal status (488). */
@@ -232,7 +229,7 @@ export class MediaLeg implements LegMedia {
   constructor(services: MediaServices, port: MediaPort, negotiated: NegotiatedMedia, logger: Logger, local?: LocalDescription, pair?: RtpSocketPair) {
     this.services = services;
     this.local = local === undefined
-      ? { ...newOrigin(), address: port.local.address, sdp: '', offered: false }
+      ? { ...newSessionOrigin(), address: port.local.address, sdp: '', offered: false }
       : { ...local };
     this.clock = services.clock;
     this.logger = logger;

@@ -14,6 +14,7 @@ import type { NewCall, Store } from '../../store/index.js';
 import { isTerminal, type CallEvents, type CallState } from '../call.js';
 import type { NotificationInput, NotificationSink } from '../notifications.js';
 import { voiceRequestParameters } from '../webhook-parameters.js';
+import { CallWriteChains } from './call-write-chains.js';
 
 export class StoreNotificationSink implements NotificationSink {
   private readonly pending = new Set<Promise<unknown>>();
@@ -79,12 +80,14 @@ export function callDurationSeconds(call: Readonly<CallState>): number {
 }
 
 export class StoreCallEvents {
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly writes: CallWriteChains;
 
   constructor(
     private readonly store: Store,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.writes = new CallWriteChains(logger, 'call state not stored');
+  }
 
   /** The CallEvents of one call, whose route asks for `statusCallback` (or none). */
   forCall(statusCallback: StatusCallbackTarget | undefined): CallEvents {
@@ -98,19 +101,13 @@ export class StoreCallEvents {
     // The subscription is kept on the row: a crash with the call live still ends in its callback
     // (CallStatus=failed, sent by the store's recovery with the parameters of statusChanged below).
     const finalCallback = callback === undefined ? undefined : { ...callback, params: { ...voiceRequestParameters(call), Duration: '0' } };
-    this.enqueue(call.sid, async () => {
-      // One tick later (issue 8): the call is created while its first webhook request is being made,
-      // and node:http writes that request from a process.nextTick; building this INSERT and posting it
-      // to the SQLite worker (~0.5 ms) would otherwise run first and hold the request back. The row is
-      // still queued in this same turn of the event loop, before anything the webhook can cause (a
-      // REST fetch of the call comes after), and writes chained after it still follow it.
-      await new Promise<void>((resolve) => process.nextTick(resolve));
-      await this.store.calls.create({ ...newCallRow(call), ...(finalCallback === undefined ? {} : { finalCallback }) });
-    });
+    this.writes.enqueueCreation(call.sid, () =>
+      this.store.calls.create({ ...newCallRow(call), ...(finalCallback === undefined ? {} : { finalCallback }) }).then(() => undefined),
+    );
   }
 
   private statusChanged(call: Readonly<CallState>, callback: StatusCallbackTarget | undefined): void {
-    this.enqueue(call.sid, async () => {
+    this.writes.enqueue(call.sid, async () => {
       await this.store.calls.update(call.sid, {
         status: call.status,
         ...(call.answerTime === undefined ? {} : { answerTime: call.answerTime }),
@@ -138,16 +135,7 @@ export class StoreCallEvents {
   }
 
   /** Resolves when every write started so far has settled. */
-  async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
-  }
-
-  private enqueue(callSid: string, write: () => Promise<void>): void {
-    const previous = this.chains.get(callSid) ?? Promise.resolve();
-    const next = previous.then(write).catch((error: unknown) => this.logger.error('call state not stored', { callSid, error: String(error) }));
-    this.chains.set(callSid, next);
-    void next.then(() => {
-      if (this.chains.get(callSid) === next) this.chains.delete(callSid);
-    });
+  idle(): Promise<void> {
+    return this.writes.idle();
   }
 }

@@ -79,7 +79,7 @@ export class DialAttempt {
 
   constructor(
     private readonly plan: LegPlan,
-    private readonly dial: Dial,
+    dial: Dial,
     private readonly context: DialContext,
     private readonly owner: AttemptOwner,
   ) {

@@ -253,16 +253,9 @@ export class MediaPort {
     else this.events.on(event, listener);
   }
 
-  once<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
-    if (isPacketEvent(event)) {
-      const wrapper: PacketListener = (packet) => {
-        this.off(event, wrapper as MediaPortEvents[K]);
-        (listener as PacketListener)(packet);
-      };
-      this.on(event, wrapper as MediaPortEvents[K]);
-    } else {
-      this.events.once(event, listener);
-    }
+  /** For the port's life events (latched, timeout, closed…): nothing listens once to a per-packet event. */
+  once<K extends Exclude<keyof MediaPortEvents, PacketEvent>>(event: K, listener: MediaPortEvents[K]): void {
+    this.events.once(event, listener);
   }
 
   off<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {

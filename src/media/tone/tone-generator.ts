@@ -18,7 +18,7 @@ export class ToneGenerator {
 
   constructor(
     private readonly plan: TonePlan,
-    private readonly sampleRate = 8000,
+    sampleRate = 8000,
     private readonly amplitude = defaultAmplitude,
   ) {
     this.phaseSteps = Float64Array.from(plan.frequencies, (hz) => (2 * Math.PI * hz) / sampleRate);

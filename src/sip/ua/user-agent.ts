@@ -189,7 +189,6 @@ export class UserAgent implements UaCore {
   // ------------------------------------------------------------------------------------- requests
 
   private onInvite(transaction: InviteServerTransaction): void {
-    const request = transaction.request;
     if (this.dispatchInDialog(transaction)) return;
     // A new call (§13.3).
     const handler = this.incomingHandler;

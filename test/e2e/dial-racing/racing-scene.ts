@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { requireSipp, startSipp, type RunningSipp, type SippResult } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, startTestEngine, within, WebhookApp, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, within, WebhookApp, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
 
 /** The caller's call once the engine answered it. */
 export type AnsweredCall = Extract<PlacedCall, { answered: true }>;
@@ -96,10 +96,8 @@ export async function playScene(t: TestContext, options: SceneOptions, body: (sc
     const ports = callees.map((callee) => callee.port);
     app.on('/voice', await options.voice(ports, app));
     app.on('/after', HANGUP);
-    // A media port range of its own, so parallel test files do not compete for ports.
-    const low = 36000 + Math.floor(Math.random() * 400) * 2;
     setup = await startTestEngine([{ match: '*', voiceUrl: app.url('/voice'), ...(options.route?.(app) ?? {}) }], {
-      media: { portRange: [low, low + 199] },
+      media: { portRange: ownPortRange(36000) },
       ...(options.config?.(ports) ?? {}),
     });
     caller = await Caller.start();

@@ -11,19 +11,15 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
-import { resolveConfig } from '../../../src/config/index.js';
-import { silentLogger } from '../../../src/kernel/index.js';
-import { startEngine, type Engine } from '../../../src/main.js';
 import { UserAgent, type SipCall } from '../../../src/sip/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp, type RunningSipp, type SippResult, type SippTransport } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, within, type AppRequest, type PlacedCall } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, within, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
 import { WebhookApp } from '../support/harness.js';
 
 const { VoiceResponse } = twilio.twiml;
@@ -31,45 +27,21 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ownScenario = (name: string): string => join(here, 'scenarios', `${name}.xml`);
 const tlsDir = join(here, '..', '..', 'fixtures', 'tls');
 
-interface DialEngine {
-  engine: Engine;
-  sipPort: number;
-  close(): Promise<void>;
-}
-
-async function startDialEngine(voiceUrl: string, statusCallback: string, options: { tcp?: boolean; tls?: boolean; rtpTimeoutSeconds?: number } = {}): Promise<DialEngine> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'dialtone-e2e-outcomes-'));
-  const low = 34000 + Math.floor(Math.random() * 400) * 2;
+/** The engine as `dialtone start` builds it, <Dial> wiring included, on a media port range of its own. */
+function startDialEngine(voiceUrl: string, statusCallback: string, options: { tcp?: boolean; tls?: boolean; rtpTimeoutSeconds?: number } = {}): Promise<EngineSetup> {
   const listen = ['udp:127.0.0.1:0'];
   if (options.tcp === true) listen.push('tcp:127.0.0.1:0');
   if (options.tls === true) listen.push('tls:127.0.0.1:0');
-  const config = resolveConfig(
-    {
-      sip: {
-        listen,
-        // A TLS listener too; the TLS client verifies servers by default, so it trusts the test CA.
-        ...(options.tls === true
-          ? { tls: { cert: join(tlsDir, 'server.pem'), key: join(tlsDir, 'server.key') }, tlsClient: { ca: join(tlsDir, 'ca.pem') } }
-          : {}),
-      },
-      http: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:8080' },
-      media: { portRange: [low, low + 199], ...(options.rtpTimeoutSeconds === undefined ? {} : { rtpTimeoutSeconds: options.rtpTimeoutSeconds }) },
-      dataDir,
-      accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN }],
-      routes: [{ account: ACCOUNT_SID, match: '*', voiceUrl, statusCallback }],
+  return startTestEngine([{ match: '*', voiceUrl, statusCallback }], {
+    sip: {
+      listen,
+      // A TLS listener too; the TLS client verifies servers by default, so it trusts the test CA.
+      ...(options.tls === true
+        ? { tls: { cert: join(tlsDir, 'server.pem'), key: join(tlsDir, 'server.key') }, tlsClient: { ca: join(tlsDir, 'ca.pem') } }
+        : {}),
     },
-    {},
-    {},
-  );
-  const engine = await startEngine(config, { logger: silentLogger });
-  return {
-    engine,
-    sipPort: engine.sipListening().find((endpoint) => endpoint.protocol === 'udp')!.port,
-    async close() {
-      await engine.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+    media: { portRange: ownPortRange(34000), ...(options.rtpTimeoutSeconds === undefined ? {} : { rtpTimeoutSeconds: options.rtpTimeoutSeconds }) },
+  });
 }
 
 const TERMINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);

@@ -9,53 +9,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
-import { resolveConfig } from '../../../src/config/index.js';
-import { silentLogger } from '../../../src/kernel/index.js';
-import { startEngine, type Engine } from '../../../src/main.js';
 import { assertSippPassed, requireSipp, runSipp, startSipp } from '../../support/sipp.js';
 import { scenario } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, WebhookApp } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, WebhookApp, type EngineSetup } from '../support/harness.js';
 
 const { VoiceResponse } = twilio.twiml;
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 
-interface DialEngine {
-  engine: Engine;
-  sipPort: number;
-  close(): Promise<void>;
-}
-
-/** The engine as `dialtone start` builds it, <Dial> wiring included. */
-async function startDialEngine(voiceUrl: string, statusCallback: string): Promise<DialEngine> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'dialtone-e2e-dial-'));
-  // A media port range of its own, so parallel test files do not compete for ports.
-  const low = 32000 + Math.floor(Math.random() * 400) * 2;
-  const config = resolveConfig(
-    {
-      sip: { listen: ['udp:127.0.0.1:0'] },
-      http: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:8080' },
-      media: { portRange: [low, low + 199] },
-      dataDir,
-      accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN }],
-      routes: [{ account: ACCOUNT_SID, match: '*', voiceUrl, statusCallback }],
-    },
-    {},
-    {},
-  );
-  const engine = await startEngine(config, { logger: silentLogger });
-  return {
-    engine,
-    sipPort: engine.sipListening()[0]!.port,
-    async close() {
-      await engine.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+/** The engine as `dialtone start` builds it, <Dial> wiring included, on a media port range of its own. */
+function startDialEngine(voiceUrl: string, statusCallback: string): Promise<EngineSetup> {
+  return startTestEngine([{ match: '*', voiceUrl, statusCallback }], { media: { portRange: ownPortRange(32000) } });
 }
 
 test('SIPp → engine → <Dial><Sip> → SIPp uas-answer-200: bridged, timeLimit ends it, action gets completed/200, callbacks delivered', { timeout: 90_000 }, async (t) => {

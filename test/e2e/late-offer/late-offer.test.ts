@@ -18,59 +18,34 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
-import { resolveConfig } from '../../../src/config/index.js';
-import { ErrorCodes, silentLogger, systemClock } from '../../../src/kernel/index.js';
+import { ErrorCodes, systemClock } from '../../../src/kernel/index.js';
 import { bindUdpSocket, createPayloadCodec, MediaPort, parseWav, pcmSamples } from '../../../src/media/index.js';
-import { startEngine, type Engine } from '../../../src/main.js';
 import type { MediaLeg } from '../../../src/call/adapters/media-leg.js';
-import { assertSippPassed, requireSipp, runSipp, scenario, startSipp, type SippResult } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, WebhookApp, within, type CallerCodec } from '../support/harness.js';
+import { assertSippPassed, requireSipp, runSipp, startSipp, type SippResult } from '../../support/sipp.js';
+import { Caller, eventually, ownPortRange, startTestEngine, WebhookApp, within, type CallerCodec, type EngineSetup } from '../support/harness.js';
 
 const { VoiceResponse } = twilio.twiml;
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');
 const TELEPHONE_EVENT_PT = 101;
 const payloadTypes: Record<CallerCodec, number> = { PCMU: 0, PCMA: 8, G722: 9 };
 
-interface LateOfferEngine {
-  engine: Engine;
-  sipPort: number;
+interface LateOfferEngine extends EngineSetup {
   /** The caller's media leg of the last inbound call. */
   media(): MediaLeg | undefined;
-  close(): Promise<void>;
 }
 
 async function startLateOfferEngine(app: WebhookApp): Promise<LateOfferEngine> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'dialtone-e2e-late-offer-'));
-  // A media port range of its own, so parallel test files do not compete for ports.
-  const low = 36000 + Math.floor(Math.random() * 400) * 2;
-  const config = resolveConfig(
-    {
-      sip: { listen: ['udp:127.0.0.1:0'] },
-      http: { listen: '127.0.0.1:0', publicUrl: 'http://127.0.0.1:8080' },
-      media: { portRange: [low, low + 199] },
-      dataDir,
-      accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN }],
-      routes: [{ account: ACCOUNT_SID, match: '*', voiceUrl: app.url('/voice'), statusCallback: app.url('/status') }],
-    },
-    {},
-    {},
-  );
   let media: MediaLeg | undefined;
-  const engine = await startEngine(config, { logger: silentLogger, onInboundCall: (started) => void (media = started.media) });
-  return {
-    engine,
-    sipPort: engine.sipListening()[0]!.port,
-    media: () => media,
-    async close() {
-      await engine.close();
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  const setup = await startTestEngine(
+    [{ match: '*', voiceUrl: app.url('/voice'), statusCallback: app.url('/status') }],
+    { media: { portRange: ownPortRange(36000) } },
+    { onInboundCall: (started) => void (media = started.media) },
+  );
+  return { ...setup, media: () => media };
 }
 
 /** The caller's RTP port, named in SIPp's answer: it decodes what it hears with the answered codec. */

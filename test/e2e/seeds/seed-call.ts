@@ -12,7 +12,7 @@ import type { CallProgressEvent } from '../../../src/markup/index.js';
 import { DEFAULT_OFFER_CODECS } from '../../../src/sdp/index.js';
 import { getHeader, getHeaders, type SipRequest } from '../../../src/sip/message/index.js';
 import type { NotificationRecord } from '../../../src/store/index.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, startTestEngine, WebhookApp, within, type AppRequest } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, WebhookApp, within, type AppRequest } from '../support/harness.js';
 import { startCallee, tlsFixtures, type Callee, type CalleeReport, type CalleeTransport } from './callees.js';
 import type { SingleSipExample } from './seed-examples.js';
 
@@ -51,7 +51,6 @@ export async function runSeedExample(example: SingleSipExample, check: (run: See
   const credentials = example.sip.username === undefined ? undefined : { username: example.sip.username, password: example.sip.password ?? '' };
   const callee = await startCallee(transport, credentials);
   const app = await WebhookApp.start();
-  const low = 36000 + Math.floor(Math.random() * 400) * 2;
   let engine: Awaited<ReturnType<typeof startTestEngine>> | undefined;
   const caller = await Caller.start();
   try {
@@ -69,7 +68,7 @@ export async function runSeedExample(example: SingleSipExample, check: (run: See
         listen: ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0'],
         tlsClient: { ca: join(tlsFixtures, 'ca.pem') },
       },
-      media: { portRange: [low, low + 199] },
+      media: { portRange: ownPortRange(36000) },
       ...(options.regions === undefined ? {} : { regions: options.regions(callee) }),
     });
     engine = setup;

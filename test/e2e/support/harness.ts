@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../../src/config/index.js';
 import { silentLogger, systemClock } from '../../../src/kernel/index.js';
-import { startEngine, type Engine } from '../../../src/main.js';
+import { startEngine, type Engine, type EngineOptions } from '../../../src/main.js';
 import {
   buildRtpPacket,
   buildTelephoneEventPackets,
@@ -127,8 +127,21 @@ export interface EngineSetup {
   close(): Promise<void>;
 }
 
+/**
+ * A media port range of its own out of [base, base + 1000): parallel test files that each take one
+ * from a different base, with a random start, do not compete for ports.
+ */
+export function ownPortRange(base: number): [number, number] {
+  const low = base + Math.floor(Math.random() * 400) * 2;
+  return [low, low + 199];
+}
+
 /** The engine on 127.0.0.1 with one account and routes given as YAML would give them. */
-export async function startTestEngine(routes: Array<Record<string, unknown>>, extra: Record<string, unknown> = {}): Promise<EngineSetup> {
+export async function startTestEngine(
+  routes: Array<Record<string, unknown>>,
+  extra: Record<string, unknown> = {},
+  options: Pick<EngineOptions, 'onInboundCall'> = {},
+): Promise<EngineSetup> {
   const dataDir = await mkdtemp(join(tmpdir(), 'dialtone-e2e-'));
   const config = resolveConfig(
     {
@@ -143,8 +156,8 @@ export async function startTestEngine(routes: Array<Record<string, unknown>>, ex
     {},
     {},
   );
-  const engine = await startEngine(config, { logger: process.env['E2E_LOG'] === '1' ? debugLogger() : silentLogger });
-  const sipPort = engine.sipListening()[0]!.port;
+  const engine = await startEngine(config, { logger: process.env['E2E_LOG'] === '1' ? debugLogger() : silentLogger, ...options });
+  const sipPort = engine.sipListening().find((endpoint) => endpoint.protocol === 'udp')!.port;
   return {
     engine,
     dataDir,

@@ -5,11 +5,9 @@ import {
   type ApiFixture,
   accountSid,
   auth,
-  basic,
   formHeaders,
   openApiFixture,
   otherAccountSid,
-  otherAuthToken,
   seedCalls,
   start,
 } from './api-fixture.js';

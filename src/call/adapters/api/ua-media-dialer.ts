@@ -18,6 +18,7 @@ import { parseUri, type CallFailure, type HeaderField, type SipCall, type UserAg
 import type { LegFailure, OutboundLeg, OutboundLegEvents, OutboundLegRequest } from '../../dial/index.js';
 import { MediaLeg } from '../media-leg.js';
 import type { MediaServices } from '../media-services.js';
+import { newSessionOrigin } from '../session-media.js';
 
 /** An outbound leg that, once answered, has media of its own. */
 export interface MediaOutboundLeg extends OutboundLeg {
@@ -123,9 +124,7 @@ class UaMediaLeg implements MediaOutboundLeg {
       return;
     }
     const offer = createOffer({
-      sessionId: String(Date.now()),
-      sessionVersion: 1,
-      username: 'dialtone',
+      ...newSessionOrigin(),
       address: sdpAddress,
       port: port.local.port,
       codecs: ['PCMU'],

@@ -16,6 +16,7 @@ import type { Logger } from '../../../kernel/index.js';
 import type { Store } from '../../../store/index.js';
 import { isTerminal, type CallEvents, type CallState } from '../../call.js';
 import type { CallbackSink, FinalCallbackRequest, StatusCallbackRequest } from '../../dial/index.js';
+import { CallWriteChains } from '../call-write-chains.js';
 import { newCallRow } from '../store-sinks.js';
 
 /** Whole seconds between the answer and the end (0 for a leg never answered). */
@@ -41,12 +42,13 @@ function eventNameOf(params: Record<string, string>): string {
 export class DialStore implements CallbackSink {
   /** The child calls' CallEvents (every outbound leg of every <Dial>). */
   readonly callEvents: CallEvents;
-  private readonly chains = new Map<string, Promise<void>>();
+  private readonly writes: CallWriteChains;
 
   constructor(
     private readonly store: Store,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
+    this.writes = new CallWriteChains(logger, 'dialled call not stored');
     this.callEvents = {
       created: (call) => this.created(call),
       statusChanged: (call) => this.statusChanged(call),
@@ -58,7 +60,7 @@ export class DialStore implements CallbackSink {
     const target = { accountSid: callback.accountSid, url: callback.url, method: callback.method };
     // Recording callbacks (issue 6) number their own sequence, apart from the call's events: outbox only.
     const recordingSid = (callback as { recordingSid?: string }).recordingSid;
-    this.chain(callback.callSid, async () => {
+    this.writes.enqueue(callback.callSid, async () => {
       if (recordingSid !== undefined) {
         await this.store.outbox.enqueue({ callSid: callback.callSid, sequenceNumber: callback.sequenceNumber, ...target, params: callback.params });
         return;
@@ -81,43 +83,27 @@ export class DialStore implements CallbackSink {
   expectFinal(callback: FinalCallbackRequest): void {
     const finalCallback = { url: callback.url, method: callback.method, params: callback.params };
     // Chained after the row's creation and before the leg's first event, like every write of the leg.
-    this.chain(callback.callSid, async () => {
+    this.writes.enqueue(callback.callSid, async () => {
       await this.store.calls.update(callback.callSid, { finalCallback });
     });
   }
 
   /** Resolves when every write started so far has settled. */
-  async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
+  idle(): Promise<void> {
+    return this.writes.idle();
   }
 
   private created(call: Readonly<CallState>): void {
-    this.chain(call.sid, async () => {
-      // After this turn's I/O (issue 8): the leg is created as its INVITE is being built, and the rest
-      // of that path (RTP pair bind, locate, UDP send) runs on nextTicks and microtasks; building this
-      // INSERT and posting it to the SQLite worker (~0.5 ms) would otherwise come first and delay the
-      // INVITE. Nothing waits for the row (the leg's events are chained after it, as before).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await this.store.calls.create(newCallRow(call));
-    });
+    this.writes.enqueueCreation(call.sid, () => this.store.calls.create(newCallRow(call)).then(() => undefined));
   }
 
   private statusChanged(call: Readonly<CallState>): void {
-    this.chain(call.sid, async () => {
+    this.writes.enqueue(call.sid, async () => {
       await this.store.calls.update(call.sid, {
         status: call.status,
         ...(call.answerTime === undefined ? {} : { answerTime: call.answerTime }),
         ...(isTerminal(call.status) && call.endTime !== undefined ? { endTime: call.endTime, duration: durationOf(call) } : {}),
       });
-    });
-  }
-
-  private chain(callSid: string, write: () => Promise<void>): void {
-    const previous = this.chains.get(callSid) ?? Promise.resolve();
-    const next = previous.then(write).catch((error: unknown) => this.logger.error('dialled call not stored', { callSid, error: String(error) }));
-    this.chains.set(callSid, next);
-    void next.then(() => {
-      if (this.chains.get(callSid) === next) this.chains.delete(callSid);
     });
   }
 }

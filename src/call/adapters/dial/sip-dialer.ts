@@ -45,6 +45,7 @@ import {
 } from '../../../sip/index.js';
 import type { LegFailure, OutboundDialer, OutboundLeg, OutboundLegEvents, OutboundLegRequest } from '../../dial/index.js';
 import { RtpSocketPair } from './rtp-socket-pair.js';
+import { mediaFormatOf } from '../session-media.js';
 
 export interface SipDialerOptions {
   ua: UserAgent;
@@ -367,13 +368,7 @@ class PlacedLeg implements SipOutboundLeg {
     return this.pair!.open({
       clock: this.options.clock,
       logger: this.logger,
-      format: {
-        payloadType: media.codec.payloadType,
-        encodingName: media.codec.name,
-        clockRate: media.codec.clockRate,
-        channels: media.codec.channels,
-        ptimeMs: media.codec.ptimeMs,
-      },
+      format: mediaFormatOf(media.codec),
       ...(media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: media.telephoneEventPayloadType }),
       remote: { address: media.remote.address, port: media.remote.port },
       remoteRtcp: { address: media.remote.rtcpAddress, port: media.remote.rtcpPort },
