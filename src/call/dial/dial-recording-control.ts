@@ -7,21 +7,21 @@
  *   idle ──atRinging()/atAnswer()──> recording ──stop()──> stopped   (stop() while idle: no recording)
  */
 import { ErrorCodes } from '../../kernel/index.js';
-import type { Dial, RecordingStatusEvent } from '../../markup/index.js';
+import type { Dial } from '../../markup/index.js';
 import { resolveUrl } from '../verbs/verb-context.js';
 import { notify } from './dial-attempt.js';
 import type { DialRecording, DialRecordingSession, OutboundLeg } from './dial-ports.js';
-import { recordingStatusCallbackParameters } from './dial-parameters.js';
 import type { DialRecordingFacts } from './dial-result.js';
 import type { DialContext } from './run-dial.js';
+import { RecordingStatusCallbacks, type RecordingDescription } from './recording-status-callbacks.js';
 
 export class DialRecordingControl {
   private session: Promise<DialRecordingSession | undefined> | undefined;
   private stopped: Promise<DialRecordingFacts | undefined> | undefined;
   private startedAt = 0;
-  private sequenceNumber = 0;
   private readonly fromRinging: boolean;
   private readonly channels: 'mono' | 'dual';
+  private readonly callbacks: RecordingStatusCallbacks;
 
   constructor(
     private readonly dial: Dial,
@@ -31,6 +31,17 @@ export class DialRecordingControl {
     // Twilio: "record-from-ringing … record-from-answer … -dual: two channels, caller and callee".
     this.fromRinging = dial.record === 'record-from-ringing' || dial.record === 'record-from-ringing-dual';
     this.channels = dial.record.endsWith('-dual') ? 'dual' : 'mono';
+    const subscription =
+      dial.recordingStatusCallback === undefined
+        ? undefined
+        : { url: resolveUrl(dial.recordingStatusCallback, context.documentUrl), method: dial.recordingStatusCallbackMethod, events: dial.recordingStatusCallbackEvents };
+    this.callbacks = new RecordingStatusCallbacks(subscription, ({ status, ...request }) => {
+      try {
+        context.callbacks.enqueue({ ...request, callSid: context.parent.sid, accountSid: context.accountSid });
+      } catch (error) {
+        context.logger.error('recording status callback could not be queued', { status, error: String(error) });
+      }
+    });
   }
 
   /** The Dial started ringing (the first provisional of any leg): record-from-ringing starts here, without a callee yet. */
@@ -79,7 +90,7 @@ export class DialRecordingControl {
     }
     this.session = pending.then(
       (session) => {
-        this.callback('in-progress', session.recordingSid, session.recordingUrl);
+        this.callbacks.started(session, this.description());
         return session;
       },
       (error: unknown) => {
@@ -94,8 +105,7 @@ export class DialRecordingControl {
     try {
       const stopped = await session.stop();
       const facts = { recordingSid: stopped.recordingSid, recordingUrl: stopped.recordingUrl, durationSeconds: stopped.durationSeconds };
-      // Twilio's RecordingStatus: "completed" when the recording is there, "absent" when nothing was kept.
-      this.callback(facts.durationSeconds > 0 ? 'completed' : 'absent', facts.recordingSid, facts.recordingUrl, facts.durationSeconds);
+      this.callbacks.stopped(facts, this.description(), facts.durationSeconds);
       return facts;
     } catch (error) {
       this.context.logger.error('the <Dial> recording could not be finished', { error: String(error) });
@@ -104,33 +114,13 @@ export class DialRecordingControl {
     }
   }
 
-  /** A recordingStatusCallback request when recordingStatusCallbackEvent subscribes to `status`. */
-  private callback(status: RecordingStatusEvent, recordingSid: string, recordingUrl: string, durationSeconds?: number): void {
-    const { dial, context } = this;
-    if (dial.recordingStatusCallback === undefined || !dial.recordingStatusCallbackEvents.includes(status)) return;
-    const sequenceNumber = this.sequenceNumber++;
-    try {
-      context.callbacks.enqueue({
-        callSid: context.parent.sid,
-        recordingSid,
-        sequenceNumber,
-        accountSid: context.accountSid,
-        url: resolveUrl(dial.recordingStatusCallback, context.documentUrl),
-        method: dial.recordingStatusCallbackMethod,
-        params: recordingStatusCallbackParameters({
-          accountSid: context.accountSid,
-          callSid: context.parent.sid,
-          recordingSid,
-          recordingUrl,
-          status,
-          ...(durationSeconds === undefined ? {} : { durationSeconds }),
-          channels: this.channels === 'dual' ? 2 : 1,
-          startedAt: this.startedAt,
-          track: dial.recordingTrack,
-        }),
-      });
-    } catch (error) {
-      context.logger.error('recording status callback could not be queued', { status, error: String(error) });
-    }
+  private description(): RecordingDescription {
+    return {
+      accountSid: this.context.accountSid,
+      callSid: this.context.parent.sid,
+      channels: this.channels === 'dual' ? 2 : 1,
+      startedAt: this.startedAt,
+      track: this.dial.recordingTrack,
+    };
   }
 }

@@ -11,6 +11,7 @@
 export { buildSipInvite, fallbackRegionName, userOf, type SipInviteBuild, type SipInviteContext } from './build-sip-invite.js';
 export { buildNumberInvite, dialledNumber, type NumberInviteContext, type NumberInviteProblem } from './build-number-invite.js';
 export { runDial, type DialContext, type DialOutcome } from './run-dial.js';
+export { RecordingStatusCallbacks, type RecordingDescription } from './recording-status-callbacks.js';
 export {
   dialActionParameters,
   recordingStatusCallbackParameters,

@@ -21,7 +21,7 @@
 import type { AccountConfig } from '../../../config/index.js';
 import type { Clock, Logger, TimerHandle } from '../../../kernel/index.js';
 import { ErrorCodes } from '../../../kernel/index.js';
-import type { CallProgressEvent, HttpMethod, RecordingStatusEvent } from '../../../markup/index.js';
+import type { CallProgressEvent, HttpMethod } from '../../../markup/index.js';
 import type { Store } from '../../../store/index.js';
 import { Call, isTerminal, type CallEvents, type CallState, type EndStatus } from '../../call.js';
 import { CallLeg, type SipLegPort } from '../../call-leg.js';
@@ -29,11 +29,12 @@ import {
   defaultResponseStatusTable,
   dialCallStatusOf,
   legStatusOf,
-  recordingStatusCallbackParameters,
+  RecordingStatusCallbacks,
   statusCallbackParameters,
   type LegFailure,
   type OutboundLegEvents,
   type OutboundLegRequest,
+  type RecordingDescription,
   type ResponseStatusTable,
 } from '../../dial/index.js';
 import { DocumentFetcher, type WebhookPort } from '../../document-fetcher.js';
@@ -112,7 +113,7 @@ export class OutboundApiCall {
   private recording: Promise<RecordingSession | undefined> | undefined;
   private recordingStopped: Promise<StoppedRecording | undefined> | undefined;
   /** The recording's callbacks count from 0 apart from the call's events (as <Dial record>'s do). */
-  private recordingSequenceNumber = 0;
+  private readonly recordingCallbacks: RecordingStatusCallbacks;
   private settle!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.settle = resolve));
 
@@ -122,6 +123,11 @@ export class OutboundApiCall {
   ) {
     this.logger = deps.logger.child({ callSid: settings.callSid });
     this.start = settings.start;
+    this.recordingCallbacks = new RecordingStatusCallbacks(settings.recording?.statusCallback, ({ sequenceNumber, url, method, params }) =>
+      this.write(async () => {
+        await deps.store.outbox.enqueue({ callSid: settings.callSid, sequenceNumber, accountSid: settings.account.sid, url, method, params });
+      }),
+    );
     const events: CallEvents = {
       // The row was written by createCall before the call object existed.
       created: () => undefined,
@@ -270,7 +276,7 @@ export class OutboundApiCall {
     const call = { accountSid: this.settings.account.sid, callSid: this.call.sid };
     this.recording = startCallRecording(media, call, settings, { services, clock: this.deps.clock, logger: this.logger }).then(
       (session) => {
-        this.recordingCallback('in-progress', session);
+        this.recordingCallbacks.started(session, this.recordingDescription(session));
         return session;
       },
       (error: unknown) => {
@@ -287,35 +293,21 @@ export class OutboundApiCall {
     this.recordingStopped ??= (this.recording ?? Promise.resolve(undefined)).then(async (session) => {
       if (session === undefined) return undefined;
       const stopped = await session.stop();
-      // Twilio's RecordingStatus: "completed" when the recording is there, "absent" when nothing was kept.
-      this.recordingCallback(stopped.durationSeconds > 0 ? 'completed' : 'absent', session, stopped.durationSeconds);
+      this.recordingCallbacks.stopped(session, this.recordingDescription(session), stopped.durationSeconds);
       return stopped;
     });
     return this.recordingStopped;
   }
 
-  /** A RecordingStatusCallback request when RecordingStatusCallbackEvent subscribes to `status`. */
-  private recordingCallback(status: RecordingStatusEvent, session: RecordingSession, durationSeconds?: number): void {
-    const settings = this.settings.recording;
-    const callback = settings?.statusCallback;
-    if (settings === undefined || callback === undefined || !callback.events.includes(status)) return;
-    const accountSid = this.settings.account.sid;
-    const params = recordingStatusCallbackParameters({
-      accountSid,
+  private recordingDescription(session: RecordingSession): RecordingDescription {
+    return {
+      accountSid: this.settings.account.sid,
       callSid: this.call.sid,
-      recordingSid: session.recordingSid,
-      recordingUrl: session.recordingUrl,
-      status,
-      ...(durationSeconds === undefined ? {} : { durationSeconds }),
       channels: session.channels,
       startedAt: session.startedAt,
-      track: settings.track,
+      track: session.track,
       source: 'OutboundAPI',
-    });
-    const sequenceNumber = this.recordingSequenceNumber++;
-    this.write(async () => {
-      await this.deps.store.outbox.enqueue({ callSid: this.call.sid, sequenceNumber, accountSid, url: callback.url, method: callback.method, params });
-    });
+    };
   }
 
   private failed(failure: LegFailure): void {

@@ -92,6 +92,11 @@ export class RecordingSession {
   private readonly releases = new Set<() => void>();
   private stopping: Promise<StoppedRecording> | undefined;
 
+  /** Which side is recorded (RecordingTrack). */
+  get track(): RecordingTrack {
+    return this.request.track;
+  }
+
   constructor(
     private readonly options: RecordingSessionOptions,
     private readonly request: RecordingSessionRequest,
