@@ -373,17 +373,18 @@ export class MediaLeg implements LegMedia {
     this.pendingOffer = undefined;
     if (pair !== undefined) {
       this.unsettledPair = undefined;
-      const { codec, telephoneEventPayloadType } = parsed.media;
+      const { codec, telephoneEventPayloadType, remote, remoteHold } = parsed.media;
       const port = pair.open({
         clock: this.clock,
         logger: this.logger,
         format: formatOf(codec),
         ...(telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType }),
+        // A held answer (c=0.0.0.0) names nowhere to send to.
+        ...(remoteHold ? {} : { remote: { address: remote.address, port: remote.port }, remoteRtcp: { address: remote.rtcpAddress, port: remote.rtcpPort } }),
         // Armed at the answer, by the wiring.
         rtpTimeoutMs: 0,
       });
-      // Nothing agreed before: the remote address below is new whatever it is.
-      this.use(port, { ...parsed.media, remote: UNSETTLED.remote });
+      this.use(port, parsed.media);
     }
     this.applyRemote(parsed.media);
     return { ok: true };
