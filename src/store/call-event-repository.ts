@@ -40,21 +40,23 @@ function eventFromRow(row: Selectable<CallEventsTable>): CallEvent {
 
 /** Crash recovery no longer owes the call its final callback (migration 002). */
 export async function clearFinalCallback(context: RepositoryContext, callSid: string): Promise<void> {
-  await context.db.updateTable('calls').set({ final_callback: null }).where('sid', '=', callSid).where('final_callback', 'is not', null).execute();
+  const db = context.db;
+  await context.queries.execute(db, 'calls.final_callback.clear', [null, callSid], () =>
+    db.updateTable('calls').set({ final_callback: null }).where('sid', '=', callSid).where('final_callback', 'is not', null),
+  );
 }
 
 async function insertEvent(context: RepositoryContext, event: CallEvent): Promise<void> {
   try {
-    await context.db
-      .insertInto('call_events')
-      .values({
-        call_sid: event.callSid,
-        sequence_number: event.sequenceNumber,
-        name: event.name,
-        timestamp: event.timestamp,
-        params: JSON.stringify(event.params),
-      })
-      .execute();
+    const row = {
+      call_sid: event.callSid,
+      sequence_number: event.sequenceNumber,
+      name: event.name,
+      timestamp: event.timestamp,
+      params: JSON.stringify(event.params),
+    };
+    const db = context.db;
+    await context.queries.rows(db, 'call_events.insert', Object.values(row), () => db.insertInto('call_events').values(row));
   } catch (error) {
     if (isUniqueViolation(error)) {
       throw new DialtoneError(
@@ -118,11 +120,13 @@ export class CallEventRepository {
 
   /** The number the next event of this call should carry (0 for a call with none yet). */
   async nextSequenceNumber(callSid: string): Promise<number> {
-    const row = await this.context.db
-      .selectFrom('call_events')
-      .select((eb) => eb.fn.max('sequence_number').as('last'))
-      .where('call_sid', '=', callSid)
-      .executeTakeFirst();
+    const db = this.context.db;
+    const [row] = await this.context.queries.rows(db, 'call_events.last', [callSid], () =>
+      db
+        .selectFrom('call_events')
+        .select((eb) => eb.fn.max('sequence_number').as('last'))
+        .where('call_sid', '=', callSid),
+    );
     return row?.last === null || row?.last === undefined ? 0 : Number(row.last) + 1;
   }
 }

@@ -219,7 +219,8 @@ export class CallRepository {
       final_callback: finalCallbackColumn(input.finalCallback),
     };
     try {
-      await this.context.db.insertInto('calls').values(row).execute();
+      const db = this.context.db;
+      await this.context.queries.rows(db, 'calls.insert', Object.values(row), () => db.insertInto('calls').values(row));
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new DialtoneError(ErrorCodes.storeConflict, `call ${sid} already exists`, { sid }, { cause: error });
@@ -255,9 +256,17 @@ export class CallRepository {
     if (patch.answeredBy !== undefined) changes.answered_by = patch.answeredBy;
     if (patch.callerName !== undefined) changes.caller_name = patch.callerName;
     if (patch.finalCallback !== undefined) changes.final_callback = finalCallbackColumn(patch.finalCallback);
-    let query = this.context.db.updateTable('calls').set(changes).where('sid', '=', sid);
-    if (patch.status !== undefined) query = query.where('status', 'in', statusesMovingTo[patch.status]);
-    const updated = await query.returningAll().executeTakeFirst();
+    const db = this.context.db;
+    const movingFrom = patch.status === undefined ? [] : statusesMovingTo[patch.status];
+    const [updated] = await this.context.queries.rows(
+      db,
+      `calls.update ${Object.keys(changes).join(',')} from ${movingFrom.length}`,
+      [...Object.values(changes), sid, ...movingFrom],
+      () => {
+        const query = db.updateTable('calls').set(changes).where('sid', '=', sid);
+        return (movingFrom.length === 0 ? query : query.where('status', 'in', movingFrom)).returningAll();
+      },
+    );
     if (updated !== undefined) return callRecordFromRow(updated);
     const current = await this.context.db.selectFrom('calls').select('status').where('sid', '=', sid).executeTakeFirst();
     if (current === undefined) return undefined;

@@ -7,6 +7,7 @@
  */
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
+import { DialtoneError, ErrorCodes } from '../kernel/index.js';
 import type { CallbackOutboxTable } from './database-schema.js';
 import { redactParams, redactText } from './redact.js';
 import type { RepositoryContext } from './repository-context.js';
@@ -105,8 +106,12 @@ export class OutboxRepository {
       last_error: null,
       delivered_at: null,
     };
-    const { id } = await this.context.db.insertInto('callback_outbox').values(values).returning('id').executeTakeFirstOrThrow();
-    const entry = entryFromRow({ ...values, id: Number(id) });
+    const db = this.context.db;
+    const [inserted] = await this.context.queries.rows(db, 'callback_outbox.insert', Object.values(values), () =>
+      db.insertInto('callback_outbox').values(values).returning('id'),
+    );
+    if (inserted === undefined) throw new DialtoneError(ErrorCodes.internal, 'the outbox insert returned no id', { callSid: input.callSid });
+    const entry = entryFromRow({ ...values, id: Number(inserted.id) });
     this.context.afterCommit(() => this.signal.emit(entry));
     return entry;
   }
@@ -131,38 +136,42 @@ export class OutboxRepository {
    * delivered or abandoned, which is what keeps callbacks in order per call.
    */
   async heads(limit: number): Promise<OutboxEntry[]> {
-    const rows = await this.context.db
-      .selectFrom('callback_outbox as o')
-      .selectAll('o')
-      .where('o.status', '=', 'pending')
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom('callback_outbox as p')
-              .select(sql<number>`1`.as('one'))
-              .whereRef('p.call_sid', '=', 'o.call_sid')
-              .where('p.status', '=', 'pending')
-              .where(sql<boolean>`(p.sequence_number < o.sequence_number or (p.sequence_number = o.sequence_number and p.id < o.id))`),
+    const db = this.context.db;
+    const rows = await this.context.queries.rows(db, 'callback_outbox.heads', ['pending', 'pending', limit], () =>
+      db
+        .selectFrom('callback_outbox as o')
+        .selectAll('o')
+        .where('o.status', '=', 'pending')
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('callback_outbox as p')
+                .select(sql<number>`1`.as('one'))
+                .whereRef('p.call_sid', '=', 'o.call_sid')
+                .where('p.status', '=', 'pending')
+                .where(sql<boolean>`(p.sequence_number < o.sequence_number or (p.sequence_number = o.sequence_number and p.id < o.id))`),
+            ),
           ),
-        ),
-      )
-      .orderBy('o.next_attempt_at')
-      .orderBy('o.id')
-      .limit(limit)
-      .execute();
+        )
+        .orderBy('o.next_attempt_at')
+        .orderBy('o.id')
+        .limit(limit),
+    );
     return rows.map(entryFromRow);
   }
 
   /** Only a pending entry becomes delivered; false when it was not pending (already marked elsewhere). */
   async markDelivered(id: number): Promise<boolean> {
     const now = this.context.clock.now();
-    const result = await this.context.db
-      .updateTable('callback_outbox')
-      .set((eb) => ({ status: 'delivered', delivered_at: now, last_attempt_at: now, attempts: eb('attempts', '+', 1), last_error: null }))
-      .where('id', '=', id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    return result.numUpdatedRows > 0n;
+    const db = this.context.db;
+    const result = await this.context.queries.execute(db, 'callback_outbox.delivered', ['delivered', now, now, 1, null, id, 'pending'], () =>
+      db
+        .updateTable('callback_outbox')
+        .set((eb) => ({ status: 'delivered', delivered_at: now, last_attempt_at: now, attempts: eb('attempts', '+', 1), last_error: null }))
+        .where('id', '=', id)
+        .where('status', '=', 'pending'),
+    );
+    return (result.numAffectedRows ?? 0n) > 0n;
   }
 
   /** Records a failed attempt and when to try again. */

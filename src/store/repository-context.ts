@@ -7,11 +7,14 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../kernel/index.js';
 import { inTransaction } from './database-connection.js';
 import type { DatabaseSchema, Dialect } from './database-schema.js';
+import { QueryShapes } from './query-shapes.js';
 
 export interface RepositoryContext {
   readonly db: Kysely<DatabaseSchema>;
   readonly dialect: Dialect;
   readonly clock: Clock;
+  /** The hot statements' compiled SQL, shared by the pool and its transactions. */
+  readonly queries: QueryShapes;
   /** Runs `work` in a transaction, or directly when this context already is one. */
   atomically<T>(work: (context: RepositoryContext) => Promise<T>): Promise<T>;
   /** Runs `hook` once the surrounding transaction has committed (at once outside a transaction). */
@@ -19,10 +22,12 @@ export interface RepositoryContext {
 }
 
 export function rootContext(db: Kysely<DatabaseSchema>, dialect: Dialect, clock: Clock): RepositoryContext {
+  const queries = new QueryShapes();
   return {
     db,
     dialect,
     clock,
+    queries,
     async atomically(work) {
       const hooks: Array<() => void> = [];
       const result = await inTransaction(db, (connection) => {
@@ -30,6 +35,7 @@ export function rootContext(db: Kysely<DatabaseSchema>, dialect: Dialect, clock:
           db: connection,
           dialect,
           clock,
+          queries,
           atomically: (inner) => inner(transaction),
           afterCommit: (hook) => hooks.push(hook),
         };
