@@ -2,12 +2,13 @@
  * Delivers the callback outbox. Guarantees, and how each is kept:
  * - At least once: an entry is marked delivered only after `deliver` reported success; a crash (or a
  *   failed write) between the two leaves it pending, and it is sent again.
- * - In SequenceNumber order per call: only the head of a call's pending queue is ever picked
- *   (OutboxRepository.heads), and at most one delivery per call is in flight. A failing head blocks
- *   the rest of its call — never other calls — until it is delivered or abandoned.
+ * - In SequenceNumber order per delivery queue (a call's status callbacks; one recording's): only the
+ *   head of a queue is ever picked (OutboxRepository.heads), and at most one delivery per queue is in
+ *   flight. A failing head blocks the rest of its queue — never other queues, so neither other calls
+ *   nor the same call's recording callbacks — until it is delivered or abandoned.
  * - Retries with exponential back-off and jitter on the injected Clock, capped at `maxRetryDelayMs`;
  *   an entry still failing `maxAgeMs` after it was enqueued (or refused as not retryable) is
- *   abandoned with a notification on its call, which unblocks the call's next callbacks.
+ *   abandoned with a notification on its call, which unblocks the queue's next callbacks.
  * - Survives restarts: all state is in the outbox; `start()` picks up whatever is pending.
  * - Bounded: at most `concurrency` deliveries at once.
  * One dispatcher per database: two engines dispatching the same outbox would still deliver at least
@@ -66,7 +67,7 @@ export class CallbackDispatcher {
   private readonly storeRetryDelayMs: number;
   private readonly random: () => number;
 
-  /** callSid → its delivery in flight; one per call is what keeps a call's callbacks in order. */
+  /** Delivery queue → its delivery in flight; one per queue is what keeps its callbacks in order. */
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
    * Ids of the deliveries that settled while heads() was being read: the answer may still show them
@@ -182,7 +183,7 @@ export class CallbackDispatcher {
         let slots = free;
         let nextDue = Number.POSITIVE_INFINITY;
         for (const entry of heads) {
-          if (this.inFlight.has(entry.callSid) || settled.has(entry.id)) continue;
+          if (this.inFlight.has(entry.deliveryQueue) || settled.has(entry.id)) continue;
           if (entry.nextAttemptAt > now) {
             nextDue = Math.min(nextDue, entry.nextAttemptAt);
           } else if (slots > 0) {
@@ -199,11 +200,11 @@ export class CallbackDispatcher {
 
   private begin(entry: OutboxEntry): void {
     const task = this.attempt(entry).finally(() => {
-      this.inFlight.delete(entry.callSid);
+      this.inFlight.delete(entry.deliveryQueue);
       this.settledDuringRead?.add(entry.id);
       this.wake();
     });
-    this.inFlight.set(entry.callSid, task);
+    this.inFlight.set(entry.deliveryQueue, task);
   }
 
   private async attempt(entry: OutboxEntry): Promise<void> {

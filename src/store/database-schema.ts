@@ -86,6 +86,8 @@ export interface NotificationsTable {
 export interface CallbackOutboxTable {
   id: Generated<number>;
   call_sid: string;
+  /** The callbacks delivered one at a time in sequence order: the CallSid, or a recording's RecordingSid (migration 003). */
+  delivery_queue: string;
   sequence_number: number;
   account_sid: string;
   url: string;

@@ -17,7 +17,13 @@ export type CallbackMethod = 'GET' | 'POST';
 
 export interface NewCallback {
   callSid: string;
-  /** Orders the callbacks of one call; ties fall back to the order of enqueueing. */
+  /**
+   * The callbacks delivered one at a time, in sequence order, whatever becomes of the others: a call's
+   * status callbacks (the default, its CallSid), or one recording's (its RecordingSid). A queue whose
+   * application keeps failing holds back only its own callbacks.
+   */
+  deliveryQueue?: string;
+  /** Orders the callbacks of one delivery queue; ties fall back to the order of enqueueing. */
   sequenceNumber: number;
   /** Whose auth token signs the request (looked up at send time). */
   accountSid: string;
@@ -27,6 +33,7 @@ export interface NewCallback {
 }
 
 export interface OutboxEntry extends NewCallback {
+  deliveryQueue: string;
   id: number;
   status: OutboxStatus;
   attempts: number;
@@ -48,6 +55,7 @@ function entryFromRow(row: Selectable<CallbackOutboxTable>): OutboxEntry {
   return {
     id: row.id,
     callSid: row.call_sid,
+    deliveryQueue: row.delivery_queue,
     sequenceNumber: row.sequence_number,
     accountSid: row.account_sid,
     url: row.url,
@@ -93,6 +101,7 @@ export class OutboxRepository {
     const now = this.context.clock.now();
     const values = {
       call_sid: input.callSid,
+      delivery_queue: input.deliveryQueue ?? input.callSid,
       sequence_number: input.sequenceNumber,
       account_sid: input.accountSid,
       url: redactText(input.url),
@@ -131,9 +140,9 @@ export class OutboxRepository {
   }
 
   /**
-   * The first pending entry of each call (lowest sequence number, then id) — the only one of that call
-   * allowed to be sent — soonest due first. Later entries of a call stay invisible until the head is
-   * delivered or abandoned, which is what keeps callbacks in order per call.
+   * The first pending entry of each delivery queue (lowest sequence number, then id) — the only one of
+   * that queue allowed to be sent — soonest due first. Later entries of a queue stay invisible until
+   * the head is delivered or abandoned, which is what keeps a call's callbacks, and a recording's, in order.
    */
   async heads(limit: number): Promise<OutboxEntry[]> {
     const db = this.context.db;
@@ -147,7 +156,7 @@ export class OutboxRepository {
             exists(
               selectFrom('callback_outbox as p')
                 .select(sql<number>`1`.as('one'))
-                .whereRef('p.call_sid', '=', 'o.call_sid')
+                .whereRef('p.delivery_queue', '=', 'o.delivery_queue')
                 .where('p.status', '=', 'pending')
                 .where(sql<boolean>`(p.sequence_number < o.sequence_number or (p.sequence_number = o.sequence_number and p.id < o.id))`),
             ),

@@ -5,8 +5,9 @@
  */
 import { migration001Initial } from './001_initial.js';
 import { migration002FinalCallback } from './002_final_callback.js';
+import { migration003DeliveryQueue } from './003_delivery_queue.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
-export const migrations: readonly Migration[] = [migration001Initial, migration002FinalCallback];
+export const migrations: readonly Migration[] = [migration001Initial, migration002FinalCallback, migration003DeliveryQueue];

@@ -129,6 +129,16 @@ async function checkRecording(observed: Observed, channels: 1 | 2): Promise<Reco
     assert.equal(callback.params['RecordingChannels'], String(channels));
     assert.equal(callback.params['RecordingSource'], 'DialVerb');
   }
+  // They are delivered in the recording's own queue: a recordingStatusCallback that keeps failing
+  // holds back neither the call's status callbacks nor anything else.
+  const queued = await setup.engine.store.outbox.list({ callSid: action.params['CallSid'] ?? '' });
+  assert.deepEqual(
+    queued.filter((entry) => entry.params['RecordingSid'] === recordingSid).map((entry) => [entry.deliveryQueue, entry.sequenceNumber]),
+    [
+      [recordingSid, 0],
+      [recordingSid, 1],
+    ],
+  );
   const completed = recordingCallbacks[1]!;
   assert.equal(completed.params['RecordingDuration'], action.params['RecordingDuration']);
 

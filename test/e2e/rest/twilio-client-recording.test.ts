@@ -136,6 +136,43 @@ describe('Record=true through the twilio client', () => {
     }
   });
 
+  test("a RecordingStatusCallback that keeps failing holds back none of the call's status callbacks", { timeout: 120_000 }, async (t) => {
+    if (!requireSipp(t)) return;
+    app.on('/down-answer', '<Response><Say>This call is recorded.</Say></Response>');
+    app.on('/down-recording', { status: 503, body: 'down for maintenance', contentType: 'text/plain' });
+    const sipp = await startSipp({ scenario: scenario('uas-echo-rtp'), transport: 'u1', calls: 1, timeoutMs: 90_000, rtpEcho: true });
+    try {
+      const created = await client.calls.create({
+        to: `sip:callee@${sipp.address}`,
+        from: '+15551230000',
+        url: app.url('/down-answer'),
+        statusCallback: app.url('/down-status'),
+        statusCallbackEvent: ['answered', 'completed'],
+        record: true,
+        recordingStatusCallback: app.url('/down-recording'),
+        recordingStatusCallbackEvent: ['in-progress', 'completed'],
+      });
+      assertSippPassed(await sipp.done, 1, 'SIPp uas-echo-rtp (it needs our BYE)');
+      // The recording's in-progress callback was tried (and refused) before the call ended.
+      assert.equal((await app.waitFor('/down-recording', 1)).params['RecordingStatus'], 'in-progress');
+      const statuses = await eventually(
+        async () => app.requestsTo('/down-status'),
+        (list) => list.some((request) => request.params['CallStatus'] === 'completed'),
+      );
+      assert.deepEqual(
+        statuses.map((request) => [request.params['CallSid'], request.params['CallStatus']]),
+        [
+          [created.sid, 'in-progress'],
+          [created.sid, 'completed'],
+        ],
+      );
+      // The recording's own queue is still at its head: its completed waits behind its in-progress.
+      assert.ok(app.requestsTo('/down-recording').every((request) => request.params['RecordingStatus'] === 'in-progress'));
+    } finally {
+      await sipp.stop().catch(() => undefined);
+    }
+  });
+
   test('dual channel, to a callee that sends nothing: channel 2 carries the <Say> it was sent, channel 1 stays silent', { timeout: 120_000 }, async (t) => {
     if (!requireSipp(t)) return;
     app.on('/silent-answer', '<Response><Say>Only this side of the call speaks.</Say></Response>');

@@ -207,6 +207,45 @@ forEachBackend('callback dispatcher', (backend) => {
     assert.deepEqual(app.sequence(stuck), [0, 1]);
   });
 
+  test("a recording's callbacks are their own queue: a failing recordingStatusCallback does not hold back the call's", async () => {
+    const call = await newCall();
+    const recordingSid = 'RE' + 'd'.repeat(32);
+    const recordingUrl = 'http://127.0.0.1:3000/recording';
+    const recordingCallback = (sequenceNumber: number, status: string) =>
+      store.outbox.enqueue({
+        callSid: call,
+        deliveryQueue: recordingSid,
+        sequenceNumber,
+        accountSid: account,
+        url: recordingUrl,
+        method: 'POST',
+        params: { CallSid: call, RecordingSid: recordingSid, RecordingStatus: status },
+      });
+    // Numbered from 0 like the call's own events, and enqueued between them.
+    await statusEvent(call, 0, 'initiated');
+    await recordingCallback(0, 'in-progress');
+    await statusEvent(call, 1, 'answered');
+    await recordingCallback(1, 'completed');
+    await statusEvent(call, 2, 'completed');
+    app.failing = (entry) => (entry.url === recordingUrl ? down : undefined);
+    dispatcher().start();
+    await waitFor(() => app.sequence(call).length === 3, "the call's status callbacks delivered");
+    assert.deepEqual(
+      app.received.map((entry) => entry.params.CallStatus),
+      ['initiated', 'answered', 'completed'],
+    );
+    // The recording's queue is held at its head, and keeps its own order once its URL answers.
+    assert.equal(app.received.filter((entry) => entry.deliveryQueue === recordingSid).length, 0);
+    await retryScheduled();
+    app.failing = () => undefined;
+    clock.advance(60_000);
+    await waitFor(() => app.received.length === 5, "the recording's callbacks delivered once its application is back");
+    assert.deepEqual(
+      app.received.filter((entry) => entry.deliveryQueue === recordingSid).map((entry) => entry.params.RecordingStatus),
+      ['in-progress', 'completed'],
+    );
+  });
+
   test('a callback that settles while the dispatcher reads the outbox is not sent again from that read', async () => {
     const first = await newCall();
     const second = await newCall();

@@ -112,7 +112,7 @@ export class OutboundApiCall {
   /** Record=true: the recording once started (undefined when it could not start). */
   private recording: Promise<RecordingSession | undefined> | undefined;
   private recordingStopped: Promise<StoppedRecording | undefined> | undefined;
-  /** The recording's callbacks count from 0 apart from the call's events (as <Dial record>'s do). */
+  /** The recording's callbacks count from 0 in its own delivery queue, apart from the call's events (as <Dial record>'s do). */
   private readonly recordingCallbacks: RecordingStatusCallbacks;
   private settle!: (outcome: Outcome) => void;
   private readonly outcome = new Promise<Outcome>((resolve) => (this.settle = resolve));
@@ -123,9 +123,17 @@ export class OutboundApiCall {
   ) {
     this.logger = deps.logger.child({ callSid: settings.callSid });
     this.start = settings.start;
-    this.recordingCallbacks = new RecordingStatusCallbacks(settings.recording?.statusCallback, ({ sequenceNumber, url, method, params }) =>
+    this.recordingCallbacks = new RecordingStatusCallbacks(settings.recording?.statusCallback, ({ recordingSid, sequenceNumber, url, method, params }) =>
       this.write(async () => {
-        await deps.store.outbox.enqueue({ callSid: settings.callSid, sequenceNumber, accountSid: settings.account.sid, url, method, params });
+        await deps.store.outbox.enqueue({
+          callSid: settings.callSid,
+          deliveryQueue: recordingSid,
+          sequenceNumber,
+          accountSid: settings.account.sid,
+          url,
+          method,
+          params,
+        });
       }),
     );
     const events: CallEvents = {

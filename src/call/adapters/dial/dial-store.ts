@@ -58,11 +58,18 @@ export class DialStore implements CallbackSink {
   enqueue(callback: StatusCallbackRequest): void {
     const timestamp = Date.parse(callback.params['Timestamp'] ?? '') || Date.now();
     const target = { accountSid: callback.accountSid, url: callback.url, method: callback.method };
-    // Recording callbacks (issue 6) number their own sequence, apart from the call's events: outbox only.
-    const recordingSid = (callback as { recordingSid?: string }).recordingSid;
+    // Recording callbacks (issue 6) number their own sequence in the recording's own delivery queue,
+    // apart from the call's events: outbox only.
+    const recordingSid = callback.recordingSid;
     this.writes.enqueue(callback.callSid, async () => {
       if (recordingSid !== undefined) {
-        await this.store.outbox.enqueue({ callSid: callback.callSid, sequenceNumber: callback.sequenceNumber, ...target, params: callback.params });
+        await this.store.outbox.enqueue({
+          callSid: callback.callSid,
+          deliveryQueue: recordingSid,
+          sequenceNumber: callback.sequenceNumber,
+          ...target,
+          params: callback.params,
+        });
         return;
       }
       const sipResponseCode = Number.parseInt(callback.params['SipResponseCode'] ?? '', 10);
