@@ -5,13 +5,14 @@
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, sql } from 'kysely';
 import { DialtoneError, ErrorCodes } from '../../../src/kernel/index.js';
-import { GroupCommitQueue } from '../../../src/store/sqlite-worker/group-commit.js';
+import { type GroupCommitOptions, GroupCommitQueue } from '../../../src/store/sqlite-worker/group-commit.js';
 import { SqliteWorkerDialect } from '../../../src/store/sqlite-worker/sqlite-worker-dialect.js';
 import { SqliteError, SqliteWorker, type StartWorker } from '../../../src/store/sqlite-worker/sqlite-worker.js';
 
@@ -41,12 +42,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function open(): Promise<Opened> {
+async function open(options: GroupCommitOptions = {}): Promise<Opened> {
   let thread: Worker | undefined;
   const startWorker: StartWorker = (source, data) => (thread = new Worker(source, { eval: true, workerData: data }));
   const worker = new SqliteWorker({ startWorker });
   await worker.open(path, ['journal_mode = WAL', 'synchronous = FULL']);
-  const queue = new GroupCommitQueue(worker);
+  const queue = new GroupCommitQueue(worker, options);
   const db = new Kysely<TestSchema>({ dialect: new SqliteWorkerDialect(queue) });
   await sql`create table if not exists items (name text primary key)`.execute(db);
   const result = { db, queue, thread: () => thread as Worker };
@@ -77,6 +78,46 @@ test('statements issued together share one commit, and each resolves with its ow
   );
   assert.equal(queue.stats.batches - before, 1, 'one transaction, one fsync, for all fifty');
   assert.deepEqual(committedNames(), names);
+});
+
+test('under a steady stream of writes, batches start at most once per interval and share the commits', async () => {
+  const { db, queue } = await open({ minBatchIntervalMs: 10 });
+  await insert(db, 'warm');
+  const before = queue.stats.batches;
+  const started = performance.now();
+  // One write every millisecond or so for 60 ms, each from its own caller: without the interval,
+  // nearly every one found the queue empty and paid a commit of its own.
+  const writes: Array<Promise<unknown>> = [];
+  await new Promise<void>((resolve) => {
+    let issued = 0;
+    const timer = setInterval(() => {
+      writes.push(insert(db, `stream-${String(issued).padStart(2, '0')}`));
+      if (++issued === 60) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.all(writes);
+  const elapsedMs = performance.now() - started;
+  const batches = queue.stats.batches - before;
+  assert.ok(batches <= Math.floor(elapsedMs / 10) + 1, `${batches} batches in ${elapsedMs.toFixed(0)} ms: more than one per 10 ms`);
+  assert.equal(committedNames().length, 61);
+});
+
+test('a write after a quiet spell starts at once; one right behind a batch waits out the interval', async () => {
+  const { db } = await open({ minBatchIntervalMs: 300 });
+  await insert(db, 'first');
+  await sleep(350);
+  let at = performance.now();
+  await insert(db, 'after-quiet');
+  const quietMs = performance.now() - at;
+  at = performance.now();
+  await insert(db, 'right-behind');
+  const behindMs = performance.now() - at;
+  assert.ok(quietMs < 250, `the write after a quiet spell waited ${quietMs.toFixed(0)} ms`);
+  assert.ok(behindMs >= 300 - quietMs - 5, `the write right behind a batch waited only ${behindMs.toFixed(0)} ms`);
+  assert.deepEqual(committedNames(), ['after-quiet', 'first', 'right-behind']);
 });
 
 test('a failing unit undoes only itself: statement and transaction failures leave the rest of the batch', async () => {
