@@ -14,6 +14,6 @@ export type {
   ParseAnswerResult,
 } from './sdp-types.js';
 export { type SessionOrigin, type OfferOptions, DEFAULT_OFFER_CODECS, createOffer } from './create-offer.js';
-export { type AnswerOptions, negotiateAnswer } from './negotiate-answer.js';
+export { type AnswerOptions, negotiateAnswer, negotiateOffer, type OfferNegotiation } from './negotiate-answer.js';
 export { parseAnswer } from './parse-answer.js';
 export { type SdpSessionOptions, SdpSession, withoutOrigin } from './sdp-session.js';

@@ -14,7 +14,7 @@ import {
   SUPPORTED_PROTOCOLS,
   type OfferedFormat,
 } from './sdp-reading.js';
-import type { AnswerResult, NegotiatedMedia } from './sdp-types.js';
+import type { AnswerResult, NegotiatedMedia, NegotiationFailure } from './sdp-types.js';
 
 export interface AnswerOptions extends SessionOrigin {
   /** Our RTP address (IPv4 or IPv6) and port. */
@@ -54,12 +54,26 @@ export interface AnswerOptions extends SessionOrigin {
  * treats c=0.0.0.0 as hold (§8.4).
  */
 export function negotiateAnswer(offerSdp: string, options: AnswerOptions): AnswerResult {
+  const negotiated = negotiateOffer(offerSdp, options);
+  if (!negotiated.ok) return negotiated;
+  return { ok: true, answerSdp: negotiated.writeAnswer(options.port), media: negotiated.media };
+}
+
+/** The outcome of an offer before our port is known: what was chosen, and the answer once it is. */
+export type OfferNegotiation = { ok: true; media: NegotiatedMedia; writeAnswer(port: number): string } | NegotiationFailure;
+
+/**
+ * negotiateAnswer without the port: for a caller that opens its port for the chosen codec and only
+ * then writes the answer (one parse of the offer, one answer written).
+ */
+export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'port'>): OfferNegotiation {
   const offer = parseDescription(offerSdp);
   if (isFailure(offer)) return offer;
 
   const answer = sessionSkeleton(options, options.address);
   const accepted = usableCodecs(options.codecs, options.otherLegCodecs);
   let chosen: NegotiatedMedia | null = null;
+  let acceptedLine: MediaDescription | undefined;
   let lastProblem = failure(488, 'no audio stream in the offer', 304);
 
   for (const [mediaIndex, media] of offer.media.entries()) {
@@ -115,7 +129,7 @@ export function negotiateAnswer(offerSdp: string, options: AnswerOptions): Answe
     const answerFmtp = override !== undefined ? override : (codec.fmtp ?? codecFormat.fmtp);
     const acceptedMedia: MediaDescription = {
       type: 'audio',
-      port: options.port,
+      port: 0,
       protocol: media.protocol,
       payloads: [codecFormat.payloadType, ...(eventFormat ? [eventFormat.payloadType] : [])].join(' '),
       rtp: [
@@ -136,6 +150,7 @@ export function negotiateAnswer(offerSdp: string, options: AnswerOptions): Answe
       acceptedMedia.fmtp.push({ payload: eventFormat.payloadType, config: TELEPHONE_EVENT.defaultEvents });
     }
     answer.media.push(acceptedMedia);
+    acceptedLine = acceptedMedia;
     chosen = {
       codec: {
         name: codec.name,
@@ -159,6 +174,14 @@ export function negotiateAnswer(offerSdp: string, options: AnswerOptions): Answe
     };
   }
 
-  if (chosen === null) return lastProblem;
-  return { ok: true, answerSdp: write(answer), media: chosen };
+  if (chosen === null || acceptedLine === undefined) return lastProblem;
+  const ourLine = acceptedLine;
+  return {
+    ok: true,
+    media: chosen,
+    writeAnswer: (port: number) => {
+      ourLine.port = port;
+      return write(answer);
+    },
+  };
 }

@@ -48,7 +48,7 @@ import {
 } from '../../media/index.js';
 import { PcmSource, PromptPlayer, type AudioSource } from '../../media/playback/index.js';
 import { CallRecorder } from '../../media/recording/index.js';
-import { createOffer, negotiateAnswer, parseAnswer, withoutOrigin, type NegotiatedMedia } from '../../sdp/index.js';
+import { createOffer, negotiateAnswer, negotiateOffer, parseAnswer, withoutOrigin, type NegotiatedMedia } from '../../sdp/index.js';
 import { mediaFormatOf, newSessionOrigin } from './session-media.js';
 import { wait } from '../interruption.js';
 import type { LegMedia, PlayOutcome, PlaySource, RecordingResult, RecordOptions } from '../leg.js';
@@ -86,29 +86,25 @@ export type OpenMediaLegResult = { ok: true; leg: MediaLeg; answerSdp: Buffer } 
 /** Negotiates the offer, opens the RTP port and returns the leg with our SDP answer. */
 export async function openMediaLeg(services: MediaServices, options: OpenMediaLegOptions): Promise<OpenMediaLegResult> {
   const origin = newSessionOrigin();
-  // Negotiation is pure: once to learn the codec (the port needs it), once more with the real port.
-  const probe = negotiateAnswer(options.offerSdp, { ...origin, address: options.sdpAddress, port: 9, codecs: LEG_CODECS });
-  if (!probe.ok) return { ok: false, status: probe.status, reason: probe.reason };
-  const { codec } = probe.media;
+  // The port is opened for the chosen codec, and the answer written once it has its number.
+  const negotiated = negotiateOffer(options.offerSdp, { ...origin, address: options.sdpAddress, codecs: LEG_CODECS, ptimeMs: 20 });
+  if (!negotiated.ok) return { ok: false, status: negotiated.status, reason: negotiated.reason };
+  const { codec } = negotiated.media;
   const port = await openMediaPort({
     allocator: services.allocator,
     bindAddress: services.bindAddress,
     clock: services.clock,
     logger: options.logger,
     format: formatOf(codec),
-    ...(probe.media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: probe.media.telephoneEventPayloadType }),
-    remote: { address: probe.media.remote.address, port: probe.media.remote.port },
-    remoteRtcp: { address: probe.media.remote.rtcpAddress, port: probe.media.remote.rtcpPort },
+    ...(negotiated.media.telephoneEventPayloadType === null ? {} : { telephoneEventPayloadType: negotiated.media.telephoneEventPayloadType }),
+    remote: { address: negotiated.media.remote.address, port: negotiated.media.remote.port },
+    remoteRtcp: { address: negotiated.media.remote.rtcpAddress, port: negotiated.media.remote.rtcpPort },
     // Armed at the answer: before it the caller has no reason to send anything.
     rtpTimeoutMs: 0,
   });
-  const answer = negotiateAnswer(options.offerSdp, { ...origin, address: options.sdpAddress, port: port.local.port, codecs: LEG_CODECS, ptimeMs: 20 });
-  if (!answer.ok) {
-    port.close();
-    return { ok: false, status: answer.status, reason: answer.reason };
-  }
-  const leg = new MediaLeg(services, port, answer.media, options.logger, { ...origin, address: options.sdpAddress, sdp: answer.answerSdp, offered: false });
-  return { ok: true, leg, answerSdp: Buffer.from(answer.answerSdp) };
+  const answerSdp = negotiated.writeAnswer(port.local.port);
+  const leg = new MediaLeg(services, port, negotiated.media, options.logger, { ...origin, address: options.sdpAddress, sdp: answerSdp, offered: false });
+  return { ok: true, leg, answerSdp: Buffer.from(answerSdp) };
 }
 
 export interface OpenLateOfferMediaLegOptions {

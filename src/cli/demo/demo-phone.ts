@@ -12,7 +12,7 @@ import {
   RtpPacketView,
   type MediaPort,
 } from '../../media/index.js';
-import { negotiateAnswer } from '../../sdp/index.js';
+import { negotiateOffer } from '../../sdp/index.js';
 import { systemClock } from '../../kernel/index.js';
 import { parseNameAddr, parseUri, type HeaderField, type IncomingCall, type SipCall, type UserAgent } from '../../sip/index.js';
 import type { SipLadder } from './sip-ladder.js';
@@ -88,16 +88,14 @@ export class DemoPhone {
     await sleep(ringMs);
     const offer = incoming.remoteSdp?.toString('utf8') ?? '';
     const origin = { sessionId: '2', sessionVersion: 1, username: this.name, address: '127.0.0.1', codecs: ['PCMU'] as const, ptimeMs: 20 };
-    const probe = negotiateAnswer(offer, { ...origin, port: 9 });
-    if (!probe.ok) {
+    const negotiated = negotiateOffer(offer, origin);
+    if (!negotiated.ok) {
       incoming.reject(488);
-      throw new Error(`${this.name} cannot take the offer: ${probe.reason}`);
+      throw new Error(`${this.name} cannot take the offer: ${negotiated.reason}`);
     }
-    const port = await this.openPort(probe.media.telephoneEventPayloadType ?? TELEPHONE_EVENT_PT);
-    const answer = negotiateAnswer(offer, { ...origin, port: port.local.port });
-    if (!answer.ok) throw new Error(answer.reason);
-    port.setRemote({ address: answer.media.remote.address, port: answer.media.remote.port });
-    const call = await incoming.accept(Buffer.from(answer.answerSdp), { headers });
+    const port = await this.openPort(negotiated.media.telephoneEventPayloadType ?? TELEPHONE_EVENT_PT);
+    port.setRemote({ address: negotiated.media.remote.address, port: negotiated.media.remote.port });
+    const call = await incoming.accept(Buffer.from(negotiated.writeAnswer(port.local.port)), { headers });
     return this.tracked(call, port);
   }
 
