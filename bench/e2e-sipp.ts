@@ -26,8 +26,20 @@ export async function freeUdpPort(): Promise<number> {
 
 /** utime + stime of a process, in µs (from /proc/<pid>/stat); undefined once it is gone. */
 export function procCpuUs(pid: number): number | undefined {
+  return statCpuUs(`/proc/${pid}/stat`);
+}
+
+/**
+ * utime + stime of a process's main thread alone (its event loop, for Node), in µs; the rest of
+ * procCpuUs is its other threads (worker threads, the GC's helpers, libuv's pool).
+ */
+export function mainThreadCpuUs(pid: number): number | undefined {
+  return statCpuUs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuUs(path: string): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLK_TCK;
   } catch {
