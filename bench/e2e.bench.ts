@@ -29,7 +29,8 @@
  * - Ramp: rate R geometric (×2) from 5 calls/s, R × STEP_S calls per step, each step bounded in count
  *   and time; the ramp stops at the first step that fails: failed calls > 0, successful < attempted,
  *   or achieved rate < 97 % of R (peers/README.md's rule, without its retransmission clause:
- *   retransmissions are shown). The figure is the highest rate held with 0 failures.
+ *   retransmissions are shown). Then two bisection steps between the last rate held and the first
+ *   that failed, each after a 35 s pause. The figure is the highest rate held with 0 failures.
  * - Baseline in the same run: SIPp UAC → SIPp UAS directly (the generator's own ceiling), ramped the
  *   same way from the engine's first failing rate, with the same RTP-carrying scenarios and echoing
  *   callee (so its calls carry the same packets, caller ↔ callee directly); e2eRatio = engine rate /
@@ -368,6 +369,25 @@ export const suite: BenchSuite = {
         // Let the held calls end and the engine settle before the next step.
         await sleep(HOLD_MS + 1_500);
       }
+      // Bisection between the last rate held and the first that failed (as peers/README.md's scripts
+      // do), so that a doubling ramp does not understate the figure by up to half. Each step waits out
+      // the failed step's aftermath first: its retransmitting and 32 s-lingering transactions.
+      if (firstFail !== undefined && best > 0) {
+        for (let round = 0; round < (quick ? 0 : 2); round++) {
+          const rate = Math.round((best + firstFail) / 2);
+          if (rate <= best || rate >= firstFail) break;
+          await sleep(35_000);
+          const step = await engineStep(engine, uas, scenario, dir, rate, stepS);
+          steps.push(step);
+          log(`${row(step)}  (bisection)`);
+          if (step.pass) {
+            if (step.uac.retrans === 0 && bestStrict === best) bestStrict = rate;
+            best = rate;
+          } else {
+            firstFail = rate;
+          }
+        }
+      }
       figures['MaxCleanCps'] = best;
       figures['MaxCleanNoRetransCps'] = bestStrict < 5 ? 0 : bestStrict;
       figures['FirstFailingCps'] = firstFail ?? 'none (cap reached)';
@@ -390,7 +410,7 @@ export const suite: BenchSuite = {
         if (bestStep.echoPerCall !== undefined) figures['AtMaxCalleeEchoedRtpPerCall'] = Number(bestStep.echoPerCall.toFixed(1));
       }
       if (firstFail !== undefined) {
-        const failed = steps[steps.length - 1]!;
+        const failed = steps.find((step) => step.uac.rate === firstFail)!;
         log(`first failing step at ${firstFail}/s: ${failed.uac.ok} ok, ${failed.uac.failed} failed, achieved ${failed.uac.achievedCps.toFixed(1)}/s`);
         const tail = engine.stderr.trim().split('\n').slice(-3).join('\n');
         if (tail !== '') log(`engine stderr (last lines):\n${tail}`);
