@@ -73,7 +73,6 @@ export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'p
   const answer = sessionSkeleton(options, options.address);
   const accepted = usableCodecs(options.codecs, options.otherLegCodecs);
   let chosen: NegotiatedMedia | null = null;
-  let acceptedLine: MediaDescription | undefined;
   let lastProblem = failure(488, 'no audio stream in the offer', 304);
 
   for (const [mediaIndex, media] of offer.media.entries()) {
@@ -150,7 +149,6 @@ export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'p
       acceptedMedia.fmtp.push({ payload: eventFormat.payloadType, config: TELEPHONE_EVENT.defaultEvents });
     }
     answer.media.push(acceptedMedia);
-    acceptedLine = acceptedMedia;
     chosen = {
       codec: {
         name: codec.name,
@@ -174,8 +172,9 @@ export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'p
     };
   }
 
-  if (chosen === null || acceptedLine === undefined) return lastProblem;
-  const ourLine = acceptedLine;
+  if (chosen === null) return lastProblem;
+  // The answer keeps the offer's m-lines in order (§6), so the accepted one is at the chosen index.
+  const ourLine = answer.media[chosen.mediaIndex] as MediaDescription;
   return {
     ok: true,
     media: chosen,
