@@ -211,34 +211,37 @@ const echoText = (perCall: number | undefined): string => (perCall === undefined
 
 async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, dir: string, rate: number, stepS: number): Promise<Step> {
   const calls = rate * stepS;
-  const echo0 = await callee.echoedRtpPackets();
-  await engine.probe('reset');
-  const cpu0 = procCpuUs(engine.pid) ?? 0;
-  const main0 = mainThreadCpuUs(engine.pid) ?? 0;
-  const busy0 = machineBusyUs();
-  const app0 = process.cpuUsage();
-  const t0 = performance.now();
-  const uac = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate, calls, holdMs: HOLD_MS });
-  const wallUs = (performance.now() - t0) * 1000;
-  const cpu1 = procCpuUs(engine.pid) ?? cpu0;
-  const main1 = mainThreadCpuUs(engine.pid) ?? main0;
-  const busy1 = machineBusyUs();
-  const app = process.cpuUsage(app0);
-  const lag = await engine.probe('lag');
-  const echo1 = await callee.echoedRtpPackets();
-  const engineUs = cpu1 - cpu0;
+  const [measured, echoPerCall] = await echoedPerCall(callee, calls, async () => {
+    await engine.probe('reset');
+    const cpu0 = procCpuUs(engine.pid) ?? 0;
+    const main0 = mainThreadCpuUs(engine.pid) ?? 0;
+    const busy0 = machineBusyUs();
+    const app0 = process.cpuUsage();
+    const t0 = performance.now();
+    const uac = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate, calls, holdMs: HOLD_MS });
+    return {
+      uac,
+      wallUs: (performance.now() - t0) * 1000,
+      engineUs: (procCpuUs(engine.pid) ?? cpu0) - cpu0,
+      mainUs: (mainThreadCpuUs(engine.pid) ?? main0) - main0,
+      busyUs: machineBusyUs() - busy0,
+      app: process.cpuUsage(app0),
+      lag: await engine.probe('lag'),
+    };
+  });
+  const { uac, wallUs, engineUs, mainUs, busyUs, app, lag } = measured;
   return {
     uac,
     engineCpuPct: (100 * engineUs) / wallUs,
     engineUsPerCall: engineUs / Math.max(1, uac.ok + uac.failed),
-    engineMainUsPerCall: (main1 - main0) / Math.max(1, uac.ok + uac.failed),
+    engineMainUsPerCall: mainUs / Math.max(1, uac.ok + uac.failed),
     uacCpuPct: (100 * uac.uacCpuUs) / wallUs,
     appCpuPct: (100 * (app.user + app.system)) / wallUs,
-    machineCpuPct: (100 * (busy1 - busy0)) / wallUs,
+    machineCpuPct: (100 * busyUs) / wallUs,
     rssMiB: lag.rssBytes / 2 ** 20,
     lagP99Ms: lag.p99Ms,
     lagMaxMs: lag.maxMs,
-    echoPerCall: echo0 === undefined || echo1 === undefined ? undefined : (echo1 - echo0) / Math.max(1, calls),
+    echoPerCall,
     pass: passes(uac),
   };
 }
@@ -479,14 +482,14 @@ export const suite: BenchSuite = {
       const baseStart = Math.max(5, firstFail ?? best);
       const baseCap = quick ? baseStart : Math.max(baseStart, Number(process.env['DIALTONE_BENCH_E2E_BASELINE_MAX_CPS'] ?? 5120));
       for (let rate = baseStart; rate <= baseCap; rate *= 2) {
-        const echo0 = await uas.echoedRtpPackets();
-        const busy0 = machineBusyUs();
-        const t0 = performance.now();
-        const uac = await runUac({ dir, scenario, target: `127.0.0.1:${uas.port}`, rate, calls: rate * stepS, holdMs: HOLD_MS });
-        const wallUs = (performance.now() - t0) * 1000;
-        const allPct = (100 * (machineBusyUs() - busy0)) / wallUs;
-        const echo1 = await uas.echoedRtpPackets();
-        const echo = echo0 === undefined || echo1 === undefined ? undefined : (echo1 - echo0) / uac.calls;
+        const calls = rate * stepS;
+        const [{ uac, wallUs, allPct }, echo] = await echoedPerCall(uas, calls, async () => {
+          const busy0 = machineBusyUs();
+          const t0 = performance.now();
+          const result = await runUac({ dir, scenario, target: `127.0.0.1:${uas.port}`, rate, calls, holdMs: HOLD_MS });
+          const wall = (performance.now() - t0) * 1000;
+          return { uac: result, wallUs: wall, allPct: (100 * (machineBusyUs() - busy0)) / wall };
+        });
         const ok = passes(uac);
         log(
           `${String(rate).padStart(6)} ${String(uac.calls).padStart(6)} ${String(uac.ok).padStart(6)} ${String(uac.failed).padStart(7)} ${String(uac.retrans).padStart(8)}` +
