@@ -147,12 +147,16 @@ export class GroupCommitQueue {
 
   private async run(): Promise<void> {
     while (this.queue.length > 0) {
-      const wait = this.lastBatchStart + this.minBatchIntervalMs - performance.now();
-      if (wait > 0) await sleep(wait);
+      // Timers count whole milliseconds from the loop's cached time and may fire a fraction early.
+      for (let wait = this.nextBatchWait(); wait > 0; wait = this.nextBatchWait()) await sleep(Math.ceil(wait));
       this.lastBatchStart = performance.now();
       await this.runBatch();
     }
     this.running = undefined;
+  }
+
+  private nextBatchWait(): number {
+    return this.lastBatchStart + this.minBatchIntervalMs - performance.now();
   }
 
   private async runBatch(): Promise<void> {
