@@ -15,6 +15,7 @@ export {
   formatUri,
   getHeader,
   getHeaders,
+  ParamList,
   parseNameAddr,
   parseUri,
   quote,

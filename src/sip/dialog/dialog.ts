@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Contact, HeaderField, NameAddr, SipRequest, SipResponse, SipUri } from '../message/types.js';
+import { ParamList } from '../message/param-list.js';
 import { copyNameAddr, copyUri } from '../transaction/index.js';
 
 /** RFC 3261 §12: "A dialog is identified at each UA with a dialog ID, which consists of a Call-ID value, a local tag and a remote tag." */
@@ -458,7 +459,7 @@ export class Dialog {
 }
 
 function asRoute(uri: SipUri): NameAddr {
-  return { uri: copyUri(uri), params: new Map() };
+  return { uri: copyUri(uri), params: new ParamList() };
 }
 
 function withoutTag(value: NameAddr): NameAddr {

@@ -5,6 +5,7 @@ import { randomToken } from '../../kernel/index.js';
 import type { HeaderField, NameAddr, SipRequest, SipResponse, Via } from './types.js';
 import type { SipParseError } from './parse-message.js';
 import { reasonPhrase } from './reason-phrases.js';
+import { ParamList } from './param-list.js';
 
 export interface CreateResponseOptions {
   /** RFC 3261 §8.2.6.2: the UAS's tag, added to To when the request's To has none. */
@@ -15,11 +16,11 @@ export interface CreateResponseOptions {
 }
 
 function copyVia(via: Via): Via {
-  return { ...via, params: new Map(via.params) };
+  return { ...via, params: new ParamList(via.params) };
 }
 
 function copyNameAddr(value: NameAddr): NameAddr {
-  return { ...value, uri: { ...value.uri, params: new Map(value.uri.params), headers: [...value.uri.headers] }, params: new Map(value.params) };
+  return { ...value, uri: { ...value.uri, params: new ParamList(value.uri.params), headers: [...value.uri.headers] }, params: new ParamList(value.params) };
 }
 
 /** RFC 3261 §12.1.1: methods whose 101–299 responses establish a dialog (with RFC 6665 §4.2 and RFC 3515 §2.4.1). */
@@ -80,7 +81,7 @@ export function createErrorResponse(error: SipParseError): SipResponse | undefin
     method: method ?? cseq.method,
     // createResponse reads neither the Request-URI nor the method beyond Record-Route copying, which a
     // request without a parsed Record-Route never triggers; the URI only completes the type.
-    uri: { scheme: 'sip', host: via[0]!.host, params: new Map(), headers: [] },
+    uri: { scheme: 'sip', host: via[0]!.host, params: new ParamList(), headers: [] },
     via,
     from,
     to,

@@ -3,6 +3,7 @@
  * and name-addrs, and the UAS's pre-processing checks (§8.2). Only the kernel is imported.
  */
 export * from './types.js';
+export { ParamList } from './param-list.js';
 export { type ParseLimits, type SipParseError, type ParseResult, defaultParseLimits, parseMessage } from './parse-message.js';
 export { serializeMessage } from './serialize-message.js';
 export { parseUri, parseUriDetailed, formatUri, type UriParseResult } from './sip-uri.js';

@@ -7,6 +7,7 @@ import { TOKEN, isIn } from './char-classes.js';
 import { HeaderScanner, formatParams, quote, unquote } from './header-scanner.js';
 import { SyntaxFault } from './syntax-fault.js';
 import { formatUri, parseUriDetailed, scanUri } from './sip-uri.js';
+import { ParamList } from './param-list.js';
 
 export interface NameAddrOptions {
   /** RFC 3261 §20.30 / §20.34: Route and Record-Route take name-addr only. */
@@ -59,7 +60,7 @@ export function scanNameAddr(scanner: HeaderScanner, options: NameAddrOptions): 
     uri = scanUri(scanner.text, start, end, scanner.what);
     scanner.pos = end;
   }
-  const value: NameAddr = { uri, params: new Map() };
+  const value: NameAddr = { uri, params: new ParamList() };
   if (displayName !== undefined) value.displayName = displayName;
   scanner.params(value.params);
   return value;
@@ -110,7 +111,7 @@ export function salvageNameAddr(text: string): NameAddr | undefined {
   }
   const uri = parseUriDetailed(uriText);
   if (!uri.ok) return undefined;
-  const value: NameAddr = { uri: uri.uri, params: new Map() };
+  const value: NameAddr = { uri: uri.uri, params: new ParamList() };
   if (open > 0) {
     const name = text.slice(0, open).trim().replace(/^"|"$/g, '');
     if (name.length > 0) value.displayName = name;

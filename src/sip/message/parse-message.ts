@@ -12,6 +12,7 @@ import { reasonPhrase } from './reason-phrases.js';
 import { scanUri } from './sip-uri.js';
 import { SyntaxFault, fault } from './syntax-fault.js';
 import { salvageVia, scanVia } from './via.js';
+import { ParamList } from './param-list.js';
 
 export interface ParseLimits {
   /** Whole message, octets (RFC 3261 §21.5.8: 513 Message Too Large beyond it). */
@@ -542,7 +543,7 @@ function parseContentType(value: string): string {
   scanner.token('bad media type');
   scanner.expect(47, 'expected /');
   scanner.token('bad media subtype');
-  scanner.params(new Map());
+  scanner.params(new ParamList());
   if (!scanner.atEnd()) scanner.fail();
   return value;
 }

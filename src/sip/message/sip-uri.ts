@@ -9,6 +9,7 @@ import { formatHost, parseHost } from './host.js';
 import { maxParamsPerElement } from './header-scanner.js';
 import { decodeEscaped, encodeEscaped } from './percent-encoding.js';
 import { SyntaxFault, fault } from './syntax-fault.js';
+import { ParamList } from './param-list.js';
 
 /** Most `?name=value` headers one URI may carry. */
 const maxUriHeaders = 32;
@@ -44,12 +45,12 @@ export function scanUri(text: string, start: number, end: number, what: string):
   // RFC 3261 §25.1: absoluteURI = scheme ":" ( hier-part / opaque-part ), all uric characters.
   const opaque = decodeEscaped(text, colon + 1, end, URIC, what);
   if (opaque.length === 0) fault(`malformed ${what}: empty URI`);
-  return { scheme, user: text.slice(colon + 1, end), host: '', params: new Map(), headers: [] };
+  return { scheme, user: text.slice(colon + 1, end), host: '', params: new ParamList(), headers: [] };
 }
 
 /** RFC 3261 §25.1: SIP-URI = "sip:" [ userinfo ] hostport uri-parameters [ headers ]. */
 function scanSipUri(text: string, start: number, end: number, scheme: 'sip' | 'sips', what: string): SipUri {
-  const uri: SipUri = { scheme, host: '', params: new Map(), headers: [] };
+  const uri: SipUri = { scheme, host: '', params: new ParamList(), headers: [] };
   let pos = start;
   // '@' is in none of host, uri-parameters or headers, so the first one closes the userinfo.
   let at = start;

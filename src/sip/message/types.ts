@@ -5,8 +5,18 @@
  * as raw text, in order.
  */
 
-/** Parameters of a URI, Via or name-addr: names lower-cased, `null` for a flag parameter (`;lr`). */
-export type Params = Map<string, string | null>;
+/**
+ * Parameters of a URI, Via or name-addr: names lower-cased, `null` for a flag parameter (`;lr`), in
+ * order. What a Map offers for them, so that a Map serves; the message layer makes ParamLists
+ * (param-list.ts), which take a fraction of a Map's memory.
+ */
+export interface Params extends Iterable<[name: string, value: string | null]> {
+  readonly size: number;
+  get(name: string): string | null | undefined;
+  has(name: string): boolean;
+  set(name: string, value: string | null): this;
+  delete(name: string): boolean;
+}
 
 /**
  * sip:, sips: (RFC 3261 §19.1) or tel: (RFC 3966, carried opaquely in `user`). Any other absoluteURI

@@ -6,6 +6,7 @@ import type { Via } from './types.js';
 import { DIGIT, isIn } from './char-classes.js';
 import { HeaderScanner, formatParams } from './header-scanner.js';
 import { formatHost, isIPv4, isIPv6, parseHost } from './host.js';
+import { ParamList } from './param-list.js';
 
 /**
  * Scans one via-parm at the cursor, stopping before a COMMA or the end. `progress.via` is set as soon as
@@ -34,7 +35,7 @@ export function scanVia(scanner: HeaderScanner, progress?: { via?: Via }): Via {
   }
   const host = parseHost(scanner.text.slice(hostStart, scanner.pos));
   if (host === undefined) scanner.fail('bad sent-by host');
-  const via: Via = { protocol: `${name.toUpperCase()}/${version}`, transport, host, params: new Map() };
+  const via: Via = { protocol: `${name.toUpperCase()}/${version}`, transport, host, params: new ParamList() };
   if (progress !== undefined) progress.via = via;
   if (scanner.separator(58 /* : */)) {
     const portStart = scanner.pos;
@@ -86,7 +87,7 @@ function checkViaParams(scanner: HeaderScanner, via: Via): void {
  * the 400 that echoes it is itself well formed.
  */
 export function salvageVia(via: Via): Via {
-  const params = new Map([...via.params].filter(([name, value]) => viaParamProblem(name, value) === undefined));
+  const params = new ParamList([...via.params].filter(([name, value]) => viaParamProblem(name, value) === undefined));
   return { ...via, params };
 }
 

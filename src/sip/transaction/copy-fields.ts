@@ -1,4 +1,5 @@
 import type { NameAddr, SipUri, Via } from '../message/types.js';
+import { ParamList } from '../message/param-list.js';
 
 /**
  * Deep copies of the typed header fields, so that a message built from another (ACK, CANCEL, an
@@ -6,13 +7,13 @@ import type { NameAddr, SipUri, Via } from '../message/types.js';
  * the message it sends, and that must not change the request it was copied from.
  */
 export function copyUri(uri: SipUri): SipUri {
-  return { ...uri, params: new Map(uri.params), headers: uri.headers.map(([name, value]) => [name, value]) };
+  return { ...uri, params: new ParamList(uri.params), headers: uri.headers.map(([name, value]) => [name, value]) };
 }
 
 export function copyNameAddr(value: NameAddr): NameAddr {
-  return { ...value, uri: copyUri(value.uri), params: new Map(value.params) };
+  return { ...value, uri: copyUri(value.uri), params: new ParamList(value.params) };
 }
 
 export function copyVia(via: Via): Via {
-  return { ...via, params: new Map(via.params) };
+  return { ...via, params: new ParamList(via.params) };
 }

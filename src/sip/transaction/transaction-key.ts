@@ -64,7 +64,7 @@ function sentBy(via: Via): string {
 }
 
 function paramsKey(params: Params): string {
-  return [...params.entries()]
+  return [...params]
     .map(([name, value]) => (value === null ? name : `${name}=${value}`))
     .sort()
     .join(';');

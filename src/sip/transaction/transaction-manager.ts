@@ -1,5 +1,5 @@
 import { DialtoneError, ErrorCodes, randomToken, silentLogger, systemClock, type Clock, type Logger } from '../../kernel/index.js';
-import { createResponse } from '../message/index.js';
+import { createResponse, ParamList } from '../message/index.js';
 import type { HeaderField, SipRequest, SipResponse } from '../message/types.js';
 import type { Endpoint, ReceivedMessage, SendOptions, SipTransport, TransportListener } from '../transport/types.js';
 import { generateBranch } from './branch.js';
@@ -290,7 +290,7 @@ export class TransactionManager implements TransportListener {
         protocol: 'SIP/2.0',
         transport: destination.protocol.toUpperCase(),
         host: this.transport.listening()[0]?.address ?? '0.0.0.0',
-        params: new Map([['branch', branch]]),
+        params: new ParamList([['branch', branch]]),
       });
       return branch;
     }

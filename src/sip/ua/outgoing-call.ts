@@ -26,7 +26,7 @@ import {
   type SessionTimerRequestState,
 } from '../dialog/index.js';
 import { failoverFor, TargetIterator, type Resolver, type SipTarget, type TargetFailure } from '../locate/index.js';
-import { formatUri, getHeader, getHeaders, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
+import { formatUri, getHeader, getHeaders, ParamList, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { ClientTransactionUser, InviteClientTransaction, SyntheticCause } from '../transaction/index.js';
 import { SipCall } from './sip-call.js';
 import { TypedEvents } from '../../kernel/index.js';
@@ -215,11 +215,11 @@ export class OutgoingCall {
   private send(target: SipTarget, authorization: HeaderField[]): void {
     const options = this.options;
     const secure = target.protocol === 'tls' && options.target.scheme === 'sips';
-    const from: NameAddr = { ...options.from, params: new Map(options.from.params) };
+    const from: NameAddr = { ...options.from, params: new ParamList(options.from.params) };
     from.params.set('tag', this.localTag);
     const to: NameAddr = options.to === undefined
-      ? { uri: { ...options.target, params: new Map(), headers: [] }, params: new Map() }
-      : { ...options.to, params: new Map(options.to.params) };
+      ? { uri: { ...options.target, params: new ParamList(), headers: [] }, params: new ParamList() }
+      : { ...options.to, params: new ParamList(options.to.params) };
     to.params.delete('tag');
     const headers: HeaderField[] = [
       ...(options.headers ?? []).map((field) => ({ ...field })),
@@ -232,7 +232,7 @@ export class OutgoingCall {
     const request: SipRequest = {
       kind: 'request',
       method: 'INVITE',
-      uri: { ...options.target, params: new Map(options.target.params), headers: [] },
+      uri: { ...options.target, params: new ParamList(options.target.params), headers: [] },
       via: [],
       from,
       to,
@@ -246,9 +246,9 @@ export class OutgoingCall {
     if (options.body !== undefined) request.contentType = options.contentType ?? 'application/sdp';
     if (options.proxy !== undefined) {
       // RFC 3261 §8.1.2: a UAC with an outbound proxy puts it in a Route (loose routing, §16.12.1.1).
-      const proxyUri: SipUri = { ...options.proxy, params: new Map(options.proxy.params), headers: [] };
+      const proxyUri: SipUri = { ...options.proxy, params: new ParamList(options.proxy.params), headers: [] };
       proxyUri.params.set('lr', null);
-      request.route = [{ uri: proxyUri, params: new Map() }];
+      request.route = [{ uri: proxyUri, params: new ParamList() }];
     }
     const attempt: Attempt = { request, target, hop: hopOf(target), transaction: undefined, dialogs: new UacDialogSet(request, { secure }) };
     this.attempt = attempt;

@@ -7,6 +7,7 @@ import { DialtoneError, ErrorCodes, type Clock, type Logger } from '../../kernel
 import type { Dialog, DialogRegistry, UasSessionTimerPolicy } from '../dialog/index.js';
 import { locate, locateRequestFor, type Resolver, type SipTarget } from '../locate/index.js';
 import type { HeaderField, NameAddr, SipRequest, SipResponse, SipUri } from '../message/index.js';
+import { ParamList } from '../message/index.js';
 import type {
   ClientTransactionTarget,
   ClientTransactionUser,
@@ -138,7 +139,7 @@ export function syntheticResponse(request: SipRequest, status: number): SipRespo
     kind: 'response',
     status,
     reason: status === 408 ? 'Request Timeout' : 'Service Unavailable',
-    via: request.via.map((via) => ({ ...via, params: new Map(via.params) })),
+    via: request.via.map((via) => ({ ...via, params: new ParamList(via.params) })),
     from: request.from,
     to: request.to,
     callId: request.callId,

@@ -10,7 +10,7 @@ import { randomToken, silentLogger, systemClock, type Clock, type Logger } from 
 import { dialogIdOfIncomingRequest, dialogKey, DialogRegistry, negotiateUas, type Dialog, type UasSessionTimerPolicy } from '../dialog/index.js';
 import type { DigestVerifier } from '../auth/index.js';
 import { createSystemResolver, type Resolver } from '../locate/index.js';
-import { createResponse, formatUri, getHeader, getHeaders, type HeaderField, type NameAddr, type SipRequest } from '../message/index.js';
+import { createResponse, formatUri, getHeader, getHeaders, ParamList, type HeaderField, type NameAddr, type SipRequest } from '../message/index.js';
 import type { InviteServerTransaction, ServerTransaction, TimerSettings, TransactionManager } from '../transaction/index.js';
 import type { ReceivedMessage, SipTransport, TransportListener, TransportProtocol } from '../transport/index.js';
 import { IncomingCall } from './incoming-call.js';
@@ -153,14 +153,14 @@ export class UserAgent implements UaCore {
     const local = listening.find((entry) => entry.protocol === protocol) ?? listening.find((entry) => entry.protocol !== 'udp') ?? listening[0];
     const reachable = local?.protocol ?? protocol;
     const host = this.contactHost ?? local?.address ?? '127.0.0.1';
-    const params = new Map<string, string | null>();
+    const params = new ParamList();
     // RFC 3261 §19.1.4: UDP is the default for sip:; anything else is spelled out (sips: implies TLS),
     // and so is UDP for a dialog over another transport (peers keep the dialog's transport otherwise).
     if (!secure && !(reachable === 'udp' && protocol === 'udp')) params.set('transport', reachable);
     const uri = { scheme: secure ? 'sips' : 'sip', host, params, headers: [] as Array<[string, string]> } as NameAddr['uri'];
     if (local !== undefined) uri.port = local.port;
     if (user !== undefined && user !== '') uri.user = user;
-    return { uri, params: new Map() };
+    return { uri, params: new ParamList() };
   }
 
   attach(dialog: Dialog, owner: DialogOwner): void {

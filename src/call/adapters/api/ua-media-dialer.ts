@@ -14,7 +14,7 @@ import type { Logger } from '../../../kernel/index.js';
 import { randomToken } from '../../../kernel/index.js';
 import { openMediaPort, type MediaPort } from '../../../media/index.js';
 import { createOffer, parseAnswer } from '../../../sdp/index.js';
-import { parseUri, type CallFailure, type HeaderField, type SipCall, type UserAgent } from '../../../sip/index.js';
+import { ParamList, parseUri, type CallFailure, type HeaderField, type SipCall, type UserAgent } from '../../../sip/index.js';
 import type { LegFailure, OutboundLeg, OutboundLegEvents, OutboundLegRequest } from '../../dial/index.js';
 import { MediaLeg } from '../media-leg.js';
 import type { MediaServices } from '../media-services.js';
@@ -139,7 +139,7 @@ class UaMediaLeg implements MediaOutboundLeg {
     const proxy = request.outboundProxy === undefined ? undefined : parseUri(request.outboundProxy);
     const protocol = request.requestUri.transport;
     const from = ua.contactFor(protocol === 'tls' ? 'tls' : protocol, request.fromUser, false);
-    from.uri.params = new Map();
+    from.uri.params = new ParamList();
     delete from.uri.port;
     const headers: HeaderField[] = request.headers.map((header) => ({ name: header.name, value: header.value }));
     const outgoing = ua.invite({

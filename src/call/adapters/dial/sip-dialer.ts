@@ -31,6 +31,7 @@ import {
 } from '../../../media/index.js';
 import { createOffer, DEFAULT_OFFER_CODECS, parseAnswer, type NegotiatedMedia } from '../../../sdp/index.js';
 import {
+  ParamList,
   parseUri,
   type CallFailure,
   type CallProgress,
@@ -246,8 +247,8 @@ class PlacedLeg implements SipOutboundLeg {
       ptimeMs: 20,
     });
     const from: NameAddr = {
-      uri: { scheme: 'sip', user: decodeUser(request.fromUser), host: address, params: new Map(), headers: [] },
-      params: new Map(),
+      uri: { scheme: 'sip', user: decodeUser(request.fromUser), host: address, params: new ParamList(), headers: [] },
+      params: new ParamList(),
     };
     const headers: HeaderField[] = request.headers.map((header) => ({ name: header.name, value: header.value }));
     this.phase = 'inviting';

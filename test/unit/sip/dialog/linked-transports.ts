@@ -1,4 +1,5 @@
 import type { Clock } from '../../../../src/kernel/index.js';
+import { parseMessage, serializeMessage } from '../../../../src/sip/message/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
 import type {
   Endpoint,
@@ -111,7 +112,9 @@ export class LinkedTransport implements SipTransport {
   async close(): Promise<void> {}
 }
 
-/** What parsing the serialised message on the far side would give: no shared Maps or arrays. */
+/** What the far side receives: the message serialised and parsed again, sharing nothing with it. */
 function clone<T extends SipMessage>(message: T): T {
-  return structuredClone(message);
+  const parsed = parseMessage(serializeMessage(message));
+  if (!parsed.ok) throw new Error(`linked transport: ${parsed.error.reason}`);
+  return parsed.message as T;
 }

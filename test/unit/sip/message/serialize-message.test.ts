@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage, serializeMessage, type SipMessage, type SipRequest } from '../../../../src/sip/message/index.js';
+import { ParamList, parseMessage, serializeMessage, type SipMessage, type SipRequest } from '../../../../src/sip/message/index.js';
 
 const sdp = 'v=0\r\no=alice 2890844526 2890844526 IN IP4 192.0.2.101\r\ns=-\r\nc=IN IP4 192.0.2.101\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
 
@@ -14,14 +14,14 @@ function invite(): SipRequest {
   return {
     kind: 'request',
     method: 'INVITE',
-    uri: { scheme: 'sip', user: 'bob', host: 'example.com', params: new Map(), headers: [] },
-    via: [{ protocol: 'SIP/2.0', transport: 'UDP', host: '2001:db8::1', port: 5060, params: new Map([['branch', 'z9hG4bK1'], ['rport', null]]) }],
-    from: { displayName: 'Alice Liddell', uri: { scheme: 'sip', user: 'alice', host: 'example.com', params: new Map(), headers: [] }, params: new Map([['tag', 'a1']]) },
-    to: { uri: { scheme: 'sip', user: 'bob', host: 'example.com', params: new Map(), headers: [] }, params: new Map() },
+    uri: { scheme: 'sip', user: 'bob', host: 'example.com', params: new ParamList(), headers: [] },
+    via: [{ protocol: 'SIP/2.0', transport: 'UDP', host: '2001:db8::1', port: 5060, params: new ParamList([['branch', 'z9hG4bK1'], ['rport', null]]) }],
+    from: { displayName: 'Alice Liddell', uri: { scheme: 'sip', user: 'alice', host: 'example.com', params: new ParamList(), headers: [] }, params: new ParamList([['tag', 'a1']]) },
+    to: { uri: { scheme: 'sip', user: 'bob', host: 'example.com', params: new ParamList(), headers: [] }, params: new ParamList() },
     callId: 'call-1@example.com',
     cseq: { seq: 1, method: 'INVITE' },
     maxForwards: 70,
-    contact: [{ uri: { scheme: 'sip', user: 'alice', host: '192.0.2.101', port: 5070, params: new Map([['transport', 'tcp']]), headers: [] }, params: new Map() }],
+    contact: [{ uri: { scheme: 'sip', user: 'alice', host: '192.0.2.101', port: 5070, params: new ParamList([['transport', 'tcp']]), headers: [] }, params: new ParamList() }],
     contentType: 'application/sdp',
     headers: [{ name: 'Supported', value: 'timer' }, { name: 'Supported', value: '100rel' }, { name: 'User-Agent', value: 'Dialtone' }],
     body: Buffer.from(sdp),

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatUri, parseUri, parseUriDetailed } from '../../../../src/sip/message/index.js';
+import { formatUri, ParamList, parseUri, parseUriDetailed } from '../../../../src/sip/message/index.js';
 
 test('a full SIP URI parses into its parts (RFC 3261 §19.1.1)', () => {
   const uri = parseUri('sips:alice:secret@Atlanta.Example.COM:5061;transport=TLS;lr;maddr=[2001:db8::1]?subject=project%20x&priority=urgent');
@@ -10,7 +10,7 @@ test('a full SIP URI parses into its parts (RFC 3261 §19.1.1)', () => {
     password: 'secret',
     host: 'atlanta.example.com',
     port: 5061,
-    params: new Map<string, string | null>([['transport', 'TLS'], ['lr', null], ['maddr', '[2001:db8::1]']]),
+    params: new ParamList([['transport', 'TLS'], ['lr', null], ['maddr', '[2001:db8::1]']]),
     headers: [['subject', 'project x'], ['priority', 'urgent']],
   });
 });
@@ -79,7 +79,7 @@ test('malformed URIs are refused with a reason', () => {
 
 test('tel: and other absolute URIs are carried opaquely (RFC 4475 §3.3.2)', () => {
   assert.deepEqual(parseUri('tel:+1-201-555-0123;phone-context=example.com'), {
-    scheme: 'tel', user: '+1-201-555-0123;phone-context=example.com', host: '', params: new Map(), headers: [],
+    scheme: 'tel', user: '+1-201-555-0123;phone-context=example.com', host: '', params: new ParamList(), headers: [],
   });
   assert.equal(parseUri('soap.beep://192.0.2.103:3002')?.scheme, 'soap.beep');
   assert.equal(formatUri(parseUri('urn:service:sos')!), 'urn:service:sos');

@@ -1,13 +1,13 @@
-import { createResponse } from '../../../../src/sip/message/index.js';
+import { createResponse, ParamList } from '../../../../src/sip/message/index.js';
 import type { NameAddr, SipRequest, SipResponse, SipUri } from '../../../../src/sip/message/types.js';
 import type { Endpoint, ReceivedMessage, TransportProtocol } from '../../../../src/sip/transport/types.js';
 
 export function uri(user: string, host: string, params: Array<[string, string | null]> = []): SipUri {
-  return { scheme: 'sip', user, host, params: new Map(params), headers: [] };
+  return { scheme: 'sip', user, host, params: new ParamList(params), headers: [] };
 }
 
 export function nameAddr(value: SipUri, tag?: string): NameAddr {
-  return { uri: value, params: tag === undefined ? new Map() : new Map([['tag', tag]]) };
+  return { uri: value, params: tag === undefined ? new ParamList() : new ParamList([['tag', tag]]) };
 }
 
 export interface RequestShape {
@@ -35,7 +35,7 @@ export function request(shape: RequestShape): SipRequest {
         transport: (shape.transport ?? 'udp').toUpperCase(),
         host: shape.viaHost ?? 'pc33.atlanta.example.com',
         port: shape.viaPort ?? 5060,
-        params: new Map(shape.branch === undefined ? [] : [['branch', shape.branch]]),
+        params: new ParamList(shape.branch === undefined ? [] : [['branch', shape.branch]]),
       },
     ],
     from: nameAddr(uri('alice', 'atlanta.example.com'), shape.fromTag ?? '1928301774'),
@@ -77,9 +77,9 @@ export function received(message: SipRequest | SipResponse, protocol: TransportP
 export function retransmission(original: SipRequest): SipRequest {
   return {
     ...original,
-    via: original.via.map((via) => ({ ...via, params: new Map(via.params) })),
-    from: { ...original.from, params: new Map(original.from.params) },
-    to: { ...original.to, params: new Map(original.to.params) },
+    via: original.via.map((via) => ({ ...via, params: new ParamList(via.params) })),
+    from: { ...original.from, params: new ParamList(original.from.params) },
+    to: { ...original.to, params: new ParamList(original.to.params) },
     cseq: { ...original.cseq },
   };
 }

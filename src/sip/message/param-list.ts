@@ -1,0 +1,72 @@
+import type { Params } from './types.js';
+
+/** The entries of every list that has none yet; replaced, never written, on the first `set`. */
+const NONE: (string | null)[] = Object.freeze([]) as unknown as (string | null)[];
+
+/**
+ * Params as one flat array (name, value, name, value, …) in insertion order, with a Map's semantics
+ * for what Params offers. A parsed message carries a parameter list per URI, name-addr and Via, ten or
+ * more a message, nearly all with 0–3 entries, and the transactions keep messages for 64*T1. A Map
+ * starts with a hash table sized for four entries (~180 bytes even when empty); this costs 32 bytes
+ * empty and ~70 with one entry, and a linear scan of a few names beats hashing them. The array is
+ * kept exactly as long as its entries (an array grown by push reserves 16 more slots).
+ */
+export class ParamList implements Params {
+  private flat: (string | null)[];
+
+  constructor(entries?: Iterable<readonly [string, string | null]>) {
+    this.flat = NONE;
+    if (entries === undefined) return;
+    if (entries instanceof ParamList) {
+      if (entries.flat.length > 0) this.flat = entries.flat.slice();
+      return;
+    }
+    for (const [name, value] of entries) this.set(name, value);
+  }
+
+  get size(): number {
+    return this.flat.length >> 1;
+  }
+
+  get(name: string): string | null | undefined {
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return true;
+    return false;
+  }
+
+  /** Replaces the value of an existing name in place (its position kept, as a Map does), or appends. */
+  set(name: string, value: string | null): this {
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] === name) {
+        flat[i + 1] = value;
+        return this;
+      }
+    }
+    this.flat = flat.length === 0 ? [name, value] : flat.concat(name, value);
+    return this;
+  }
+
+  delete(name: string): boolean {
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i += 2) {
+      if (flat[i] === name) {
+        if (flat.length === 2) this.flat = NONE;
+        else flat.splice(i, 2);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  *[Symbol.iterator](): IterableIterator<[string, string | null]> {
+    const flat = this.flat;
+    for (let i = 0; i < flat.length; i += 2) yield [flat[i] as string, flat[i + 1] ?? null];
+  }
+}
