@@ -2,15 +2,19 @@
  * Preloaded (`node --import`) into the `dialtone start` child of the e2e benchmark: watches the
  * engine's event-loop delay and answers the benchmark over the IPC channel. It touches nothing of the
  * engine. Messages: `{ type: 'reset' }` → `{ type: 'reset' }`; `{ type: 'lag' }` → the delay
- * percentiles (ms) since the last reset, with the process's CPU time and RSS.
+ * percentiles (ms) since the last reset, the garbage collector's pauses of the main thread since then,
+ * with the process's CPU time and RSS.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 export interface ProbeReply {
   type: 'reset' | 'lag';
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** Main-thread GC pauses since the last reset: young-generation (scavenges) and the rest (marking, compaction). */
+  gcYoungMs: number;
+  gcOtherMs: number;
   cpuUs: number;
   rssBytes: number;
 }
@@ -22,6 +26,15 @@ if (typeof process.send === 'function') {
   const lag = (ns: number): number => Math.max(0, ns / 1e6 - resolutionMs);
   const histogram = monitorEventLoopDelay({ resolution: resolutionMs });
   histogram.enable();
+  let gcYoungMs = 0;
+  let gcOtherMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcYoungMs += entry.duration;
+      else gcOtherMs += entry.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (message: { type?: string }) => {
     const usage = process.cpuUsage();
     const reply: ProbeReply = {
@@ -29,10 +42,16 @@ if (typeof process.send === 'function') {
       p50Ms: lag(histogram.percentile(50)),
       p99Ms: lag(histogram.percentile(99)),
       maxMs: lag(histogram.max),
+      gcYoungMs,
+      gcOtherMs,
       cpuUs: usage.user + usage.system,
       rssBytes: process.memoryUsage.rss(),
     };
-    if (message.type === 'reset') histogram.reset();
+    if (message.type === 'reset') {
+      histogram.reset();
+      gcYoungMs = 0;
+      gcOtherMs = 0;
+    }
     process.send?.(reply);
   });
   // The channel must not keep the engine alive after it closes (after the listener, which refs it).

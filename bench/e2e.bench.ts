@@ -6,9 +6,9 @@
  * - The engine runs as a child process (`node bin/dialtone.mjs start --config …`), not in-process:
  *   on 2 cores the webhook app and this harness would otherwise share its event loop, so its CPU and
  *   event-loop figures would include them. A preloaded probe (bench/e2e-probe.ts) reports the child's
- *   event-loop delay over IPC; its CPU comes from /proc/<pid>/stat (its main thread's apart, from
- *   /proc/<pid>/task/<pid>/stat: the event loop, against SQLite's thread and the GC's helpers), its
- *   RSS from the probe.
+ *   event-loop delay and the garbage collector's pauses of its main thread (`GC µs/call`) over IPC;
+ *   its CPU comes from /proc/<pid>/stat (its main thread's apart, from /proc/<pid>/task/<pid>/stat:
+ *   the event loop, against SQLite's thread and the GC's helpers), its RSS from the probe.
  * - Callers: SIPp with a copy of /work/shared/peers/sipp/uac.xml (INVITE with SDP → 200 → ACK → hold
  *   HOLD_MS → BYE), callee: SIPp with a copy of peers/sipp/uas.xml (180, 200 with SDP, ACK, BYE).
  *   `-deadcall_wait 3000`. The copies (bench/e2e-media.ts, written into the temp dir) carry media:
@@ -184,6 +184,8 @@ interface Step {
   engineUsPerCall: number;
   /** The part of engineUsPerCall spent on the engine's main thread (its event loop). */
   engineMainUsPerCall: number;
+  /** Of engineMainUsPerCall: the garbage collector's pauses of the main thread (helper threads not included). */
+  engineGcUsPerCall: number;
   uacCpuPct: number;
   appCpuPct: number;
   machineCpuPct: number;
@@ -235,6 +237,7 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
     engineCpuPct: (100 * engineUs) / wallUs,
     engineUsPerCall: engineUs / Math.max(1, uac.ok + uac.failed),
     engineMainUsPerCall: mainUs / Math.max(1, uac.ok + uac.failed),
+    engineGcUsPerCall: (1000 * (lag.gcYoungMs + lag.gcOtherMs)) / Math.max(1, uac.ok + uac.failed),
     uacCpuPct: (100 * uac.uacCpuUs) / wallUs,
     appCpuPct: (100 * (app.user + app.system)) / wallUs,
     machineCpuPct: (100 * busyUs) / wallUs,
@@ -246,14 +249,14 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
   };
 }
 
-const header = '  rate  calls     ok  failed  retrans  achieved/s  inv→200 avg/p99 ms  engine CPU%  µs/call (main)  RSS MiB  lag p99/max ms  sipp% app% all%  echo/call  verdict';
+const header = '  rate  calls     ok  failed  retrans  achieved/s  inv→200 avg/p99 ms  engine CPU%  µs/call (main)  GC µs/call  RSS MiB  lag p99/max ms  sipp% app% all%  echo/call  verdict';
 
 function row(step: Step): string {
   const u = step.uac;
   return (
     `${String(u.rate).padStart(6)} ${String(u.calls).padStart(6)} ${String(u.ok).padStart(6)} ${String(u.failed).padStart(7)} ${String(u.retrans).padStart(8)}` +
     `  ${u.achievedCps.toFixed(1).padStart(10)}  ${`${u.rtAvgMs.toFixed(1)}/${u.rtP99}`.padStart(18)}  ${step.engineCpuPct.toFixed(0).padStart(11)}` +
-    `  ${`${step.engineUsPerCall.toFixed(0)} (${step.engineMainUsPerCall.toFixed(0)})`.padStart(14)}  ${step.rssMiB.toFixed(0).padStart(7)}  ${`${step.lagP99Ms.toFixed(1)}/${step.lagMaxMs.toFixed(0)}`.padStart(14)}` +
+    `  ${`${step.engineUsPerCall.toFixed(0)} (${step.engineMainUsPerCall.toFixed(0)})`.padStart(14)}  ${step.engineGcUsPerCall.toFixed(0).padStart(10)}  ${step.rssMiB.toFixed(0).padStart(7)}  ${`${step.lagP99Ms.toFixed(1)}/${step.lagMaxMs.toFixed(0)}`.padStart(14)}` +
     `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${echoText(step.echoPerCall).padStart(9)}  ${step.pass ? 'PASS' : `FAIL${u.exitCode === 0 ? '' : ` (sipp rc ${u.exitCode})`}`}`
   );
 }
@@ -398,13 +401,15 @@ export const suite: BenchSuite = {
       if (bestStep !== undefined) {
         log(
           `engine CPU at ${best}/s: ${bestStep.engineUsPerCall.toFixed(0)} µs per call → ~${Math.round(1e6 / bestStep.engineUsPerCall)} calls/s on a core of its own; ` +
-            `its main thread ${bestStep.engineMainUsPerCall.toFixed(0)} µs (the rest: SQLite's thread, the GC's helpers)`,
+            `its main thread ${bestStep.engineMainUsPerCall.toFixed(0)} µs (the rest: SQLite's thread, the GC's helpers), ` +
+            `of which ${bestStep.engineGcUsPerCall.toFixed(0)} µs paused for garbage collection`,
         );
       }
       if (bestStep !== undefined) {
         figures['AtMaxEngineCpuPct'] = Number(bestStep.engineCpuPct.toFixed(0));
         figures['AtMaxEngineUsPerCall'] = Number(bestStep.engineUsPerCall.toFixed(0));
         figures['AtMaxEngineMainThreadUsPerCall'] = Number(bestStep.engineMainUsPerCall.toFixed(0));
+        figures['AtMaxEngineGcPauseUsPerCall'] = Number(bestStep.engineGcUsPerCall.toFixed(0));
         // The engine is one event loop: 1 s of CPU over its µs per call is its ceiling on a core of its own.
         figures['ProjectedOneCoreCps'] = Math.round(1e6 / bestStep.engineUsPerCall);
         figures['AtMaxRssMiB'] = Number(bestStep.rssMiB.toFixed(0));
