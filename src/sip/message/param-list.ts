@@ -8,7 +8,7 @@ const NONE: (string | null)[] = Object.freeze([]) as unknown as (string | null)[
  * for what Params offers. A parsed message carries a parameter list per URI, name-addr and Via, ten or
  * more a message, nearly all with 0–3 entries, and the transactions keep messages for 64*T1. A Map
  * starts with a hash table sized for four entries (~180 bytes even when empty); this costs 32 bytes
- * empty and ~70 with one entry, and a linear scan of a few names beats hashing them. The array is
+ * empty and ~100 with one entry, and a linear scan of a few names beats hashing them. The array is
  * kept exactly as long as its entries (an array grown by push reserves 16 more slots).
  */
 export class ParamList implements Params {
