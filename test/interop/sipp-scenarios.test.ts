@@ -323,9 +323,27 @@ describe('SIPp scenarios against SIPp', { concurrency: 4 }, () => {
       { scenario: scenario('uas-answer-200-lossy') },
       { scenario: scenario('uac-invite-200-bye-lossy') },
     );
-    assertPairPassed(result, calls);
+    // SIPp's UAS does not absorb an INVITE retransmission that crosses its 2xx: when the caller lost
+    // the 100, the 180 and the first 2xx (about 1 call in 500 here) and retransmits, SIPp aborts that
+    // call "while expecting 'ACK' (index 4), received 'INVITE'" (seen in CI once; reproduced by making
+    // the caller lose every provisional: 1–2 such calls in 20). Dialtone's UAS absorbs them (RFC 6026
+    // Accepted state), and these scenarios are run against it; this pair only checks the scenarios,
+    // so such calls, and only they, may fail.
+    const crossedInvite = /Aborting call on unexpected message for Call-Id '([^']+)': while expecting 'ACK' \(index 4\), received 'INVITE/g;
+    const crossed = new Set([...result.uas.errorsLog.matchAll(crossedInvite)].map((match) => match[1]));
+    if (crossed.size === 0) assertPairPassed(result, calls);
+    else {
+      const context = `${formatSippFailure(result.uas, 'UAS')}\n\n${formatSippFailure(result.uac, 'UAC')}`;
+      assert.ok(crossed.size <= 3, `${crossed.size} calls crossed: more than a 1-in-500 event explains\n${context}`);
+      assert.equal(result.uas.stats?.failed, crossed.size, `the UAS failed only the calls whose INVITE crossed its 2xx\n${context}`);
+      assert.equal(result.uas.stats?.successful, calls - crossed.size, context);
+      // The caller's side of such a call never ends (SIPp's BYE finds it still waiting for a 200): it
+      // is left to the run's timeout, so every other call must have succeeded.
+      assert.equal(result.uac.stats?.failed, 0, `the UAC failed no call\n${context}`);
+      assert.ok((result.uac.stats?.successful ?? 0) >= calls - crossed.size, `the UAC completed every other call\n${context}`);
+    }
     const retransmissions = (result.uac.stats?.retransmissions ?? 0) + (result.uas.stats?.retransmissions ?? 0);
-    t.diagnostic(`retransmissions: UAC ${result.uac.stats?.retransmissions}, UAS ${result.uas.stats?.retransmissions}`);
+    t.diagnostic(`retransmissions: UAC ${result.uac.stats?.retransmissions}, UAS ${result.uas.stats?.retransmissions}; INVITEs that crossed the 2xx: ${crossed.size}`);
     assert.ok(retransmissions > 0, 'with 10% loss on both sides some message must have been retransmitted');
   });
 
