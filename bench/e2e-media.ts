@@ -65,19 +65,24 @@ export interface MediaScenarios {
   packetsPerCall: number;
 }
 
-/** Writes the RTP-carrying scenarios and their audio into `dir`. */
-export function writeMediaScenarios(dir: string, holdMs: number): MediaScenarios {
+/**
+ * Writes the RTP-carrying scenarios and their audio into `dir`. With `rtp` false the callers stream
+ * nothing (the SDP is the same, so the engine still opens and negotiates both legs' media): the same
+ * calls as signalling alone, to tell the main thread's RTP work from the rest.
+ */
+export function writeMediaScenarios(dir: string, holdMs: number, rtp = true): MediaScenarios {
   const audio = writeAlawTone(dir);
   let uac = withPcma(readFileSync(join(PEERS_SIPP, 'uac.xml'), 'utf8'), 'uac.xml');
   const at = uac.indexOf(HOLD_START);
   if (at < 0) throw new Error('uac.xml: its hold (a <recv response="180" timeout="##HOLD_MS##">) is gone; the bench starts RTP just before it');
-  const stream =
-    `<!-- e2e bench: G.711 A-law (PT ${MEDIA_PAYLOAD_TYPE}, ${MEDIA_PTIME_MS} ms) from the ACK until the call ends, the file looped (-1) by SIPp's rtpstream -->\n` +
-    `  <nop><action><exec rtp_stream="${xmlAttribute(`${audio},-1,${MEDIA_PAYLOAD_TYPE}`)}"/></action></nop>\n\n  `;
+  const stream = !rtp
+    ? ''
+    : `<!-- e2e bench: G.711 A-law (PT ${MEDIA_PAYLOAD_TYPE}, ${MEDIA_PTIME_MS} ms) from the ACK until the call ends, the file looped (-1) by SIPp's rtpstream -->\n` +
+      `  <nop><action><exec rtp_stream="${xmlAttribute(`${audio},-1,${MEDIA_PAYLOAD_TYPE}`)}"/></action></nop>\n\n  `;
   uac = (uac.slice(0, at) + stream + uac.slice(at)).replaceAll('##HOLD_MS##', String(holdMs));
-  const uacFile = join(dir, `uac_rtp_pcma_hold${holdMs}.xml`);
+  const uacFile = join(dir, `uac_${rtp ? 'rtp' : 'sdp'}_pcma_hold${holdMs}.xml`);
   writeFileSync(uacFile, uac);
   const uasFile = join(dir, 'uas_rtp_pcma.xml');
   writeFileSync(uasFile, withPcma(readFileSync(join(PEERS_SIPP, 'uas.xml'), 'utf8'), 'uas.xml'));
-  return { uac: uacFile, uas: uasFile, audio, packetsPerCall: Math.round(holdMs / MEDIA_PTIME_MS) };
+  return { uac: uacFile, uas: uasFile, audio, packetsPerCall: rtp ? Math.round(holdMs / MEDIA_PTIME_MS) : 0 };
 }

@@ -44,7 +44,9 @@
  *
  * DIALTONE_BENCH_E2E_MAX_CPS caps the ramp (default 640), DIALTONE_BENCH_E2E_BASELINE_MAX_CPS the baseline's
  * (5120); DIALTONE_BENCH_E2E_DATA_DIR=DIR puts SQLite under DIR (default: the temp dir);
- * DIALTONE_BENCH_CPU_PROF=DIR profiles the engine (written when it exits).
+ * DIALTONE_BENCH_E2E_RTP=0 runs the same calls with no RTP (same SDP, nobody streams: signalling, the
+ * webhook, the store and media set-up alone); DIALTONE_BENCH_CPU_PROF=DIR profiles the engine
+ * (written when it exits).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -311,10 +313,11 @@ export const suite: BenchSuite = {
     const cleanup: string[] = [dir];
     let engine: EngineProcess | undefined;
     try {
-      const media = writeMediaScenarios(dir, HOLD_MS);
+      const rtp = process.env['DIALTONE_BENCH_E2E_RTP'] !== '0';
+      const media = writeMediaScenarios(dir, HOLD_MS, rtp);
       const scenario = media.uac;
       const lifetimeS = quick ? 60 : 900;
-      const uas = await startUas(dir, lifetimeS, { scenario: media.uas, rtpEcho: true });
+      const uas = await startUas(dir, lifetimeS, { scenario: media.uas, rtpEcho: rtp });
       uases.push(uas);
       app.target = `sip:callee@127.0.0.1:${uas.port}`;
       // SQLite goes where a deployment keeps it (the temp dir, on disk here); DIALTONE_BENCH_E2E_DATA_DIR
@@ -344,9 +347,12 @@ export const suite: BenchSuite = {
       log(`engine pid ${engine.pid} on udp 127.0.0.1:${engine.sipPort}; SQLite in ${dataDir}; callee SIPp on ${uas.port}; hold ${HOLD_MS} ms; ${stepS} s per step; loadavg before ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 
       log(
-        `media: PCMA (PT 8) on both legs, relayed; caller SIPp rtpstream loops ${media.audio} (1 s, 1 kHz A-law tone) from the ACK to the BYE, callee SIPp -rtp_echo: ` +
-          `expected ~${media.packetsPerCall} packets a call each way on each leg (hold ${HOLD_MS} ms / 20 ms)`,
+        rtp
+          ? `media: PCMA (PT 8) on both legs, relayed; caller SIPp rtpstream loops ${media.audio} (1 s, 1 kHz A-law tone) from the ACK to the BYE, callee SIPp -rtp_echo: ` +
+              `expected ~${media.packetsPerCall} packets a call each way on each leg (hold ${HOLD_MS} ms / 20 ms)`
+          : 'media: PCMA (PT 8) negotiated on both legs, no RTP sent by either SIPp (DIALTONE_BENCH_E2E_RTP=0): no echo to count',
       );
+      figures['Rtp'] = rtp ? 1 : 0;
 
       // Warm-up (not counted): a few calls so the engine runs optimised code and SQLite is open.
       const warmCalls = quick ? 5 : 20;
@@ -436,7 +442,7 @@ export const suite: BenchSuite = {
         const pddCalls = quick ? 5 : pddRate === 5 ? 50 : pddRate * 10;
         const callerTrace = join(dir, `pdd-caller-${pddRate}.log`);
         const calleeTrace = join(dir, `pdd-callee-${pddRate}.log`);
-        const tracedUas = await startUas(dir, quick ? 30 : 120, { scenario: media.uas, rtpEcho: true, traceFile: calleeTrace });
+        const tracedUas = await startUas(dir, quick ? 30 : 120, { scenario: media.uas, rtpEcho: rtp, traceFile: calleeTrace });
         uases.push(tracedUas);
         app.target = `sip:callee@127.0.0.1:${tracedUas.port}`;
         app.visits.clear();
