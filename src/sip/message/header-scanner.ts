@@ -169,12 +169,12 @@ export function quote(text: string): string {
 export function formatParams(params: Params): string {
   if (params.size === 0) return '';
   const parts: string[] = [];
-  for (const [name, value] of params) {
+  params.forEach((value, name) => {
     // A name that is not a token cannot be written without breaking the header line; it is left out.
-    if (!isToken(name)) continue;
+    if (!isToken(name)) return;
     parts.push(';', name);
     if (value !== null) parts.push('=', formatGenValue(value));
-  }
+  });
   return parts.join('');
 }
 

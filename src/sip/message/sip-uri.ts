@@ -153,10 +153,10 @@ export function formatUri(uri: SipUri): string {
   }
   parts.push(formatHost(uri.host));
   if (uri.port !== undefined) parts.push(':', String(uri.port));
-  for (const [name, value] of uri.params) {
+  uri.params.forEach((value, name) => {
     parts.push(';', encodeEscaped(name, PARAMCHAR));
     if (value !== null) parts.push('=', encodeEscaped(value, PARAMCHAR));
-  }
+  });
   for (const [index, [name, value]] of uri.headers.entries()) {
     parts.push(index === 0 ? '?' : '&', encodeEscaped(name, HNV), '=', encodeEscaped(value, HNV));
   }

@@ -16,6 +16,8 @@ export interface Params extends Iterable<[name: string, value: string | null]> {
   has(name: string): boolean;
   set(name: string, value: string | null): this;
   delete(name: string): boolean;
+  /** In order, without an entry array per parameter (what serialising uses). */
+  forEach(callback: (value: string | null, name: string) => void): void;
 }
 
 /**

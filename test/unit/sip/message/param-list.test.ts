@@ -36,7 +36,7 @@ test('a copy shares nothing with its source, and two empty lists share nothing e
   assert.deepEqual([...new ParamList(new Map([['user', 'phone']]))], [['user', 'phone']], 'a Map is copied too');
 });
 
-test('a ParamList answers every operation as a Map does, over random sequences', () => {
+test('a ParamList answers every operation as a Map does, over random sequences, iteration and forEach included', () => {
   let seed = 7;
   const next = (n: number): number => {
     seed = (seed * 1103515245 + 12345) % 2147483648;
@@ -61,6 +61,9 @@ test('a ParamList answers every operation as a Map does, over random sequences',
       }
       assert.equal(list.size, map.size);
       assert.deepEqual([...list], [...map]);
+      const visited: Array<[string, string | null]> = [];
+      list.forEach((value, name) => visited.push([name, value]));
+      assert.deepEqual(visited, [...map]);
     }
   }
 });
