@@ -6,11 +6,31 @@
  * has ended, which the SIPp logs (each message stamped to the microsecond) show.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { assertSippPassed, scenario } from '../../support/sipp.js';
 import { callAndAwaitAction, dialEveryCallee, invitedCallSid, legCallbacks, playScene, racingScenario, sippLadder, type LegCallbacks } from './racing-scene.js';
 
+/**
+ * uas-no-answer with its 487 sent 300 ms after the 200 to our CANCEL. SIPp answers both at once
+ * otherwise, and a dialler that moved on at the CANCEL could not be told from one that waits for the
+ * 487 but by comparing two SIPp processes' log stamps to the microsecond, which a preempted SIPp
+ * (stamping its log after the send) once made fail on a loaded machine.
+ */
+function noAnswerWithSlow487(dir: string): string {
+  const shared = readFileSync(scenario('uas-no-answer'), 'utf8');
+  const at = shared.indexOf('<send retrans="500">');
+  if (at < 0 || !shared.slice(at, at + 200).includes('487 Request Terminated')) throw new Error('uas-no-answer.xml: its 487 send is not where this test delays it');
+  const file = join(dir, 'uas-no-answer-slow-487.xml');
+  writeFileSync(file, `${shared.slice(0, at)}<pause milliseconds="300"/>\n\n  ${shared.slice(at)}`);
+  return file;
+}
+
 test('sequential: busy → no answer (timeout) → answer; each INVITE after the previous attempt ended, the action reports the last', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'dialtone-sequential-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   let action: Record<string, string> = {};
   const legs: LegCallbacks[] = [];
   const results = await playScene(
@@ -18,7 +38,7 @@ test('sequential: busy → no answer (timeout) → answer; each INVITE after the
     {
       callees: [
         { scenario: scenario('uas-busy-486') },
-        { scenario: scenario('uas-no-answer') },
+        { scenario: noAnswerWithSlow487(dir) },
         { scenario: racingScenario('uas-ring-then-answer-wait-bye'), keys: { callee: 'third' } },
       ],
       // 2 s of ringing: the second callee's no answer is our ring timeout.
@@ -34,7 +54,8 @@ test('sequential: busy → no answer (timeout) → answer; each INVITE after the
   assertSippPassed(results[1]!, 1, 'SIPp callee1 (uas-no-answer): it got our CANCEL');
   assertSippPassed(results[2]!, 1, 'SIPp callee2 (uas-ring-then-answer-wait-bye)');
 
-  // Each attempt's INVITE came only after the attempt before it had its final response.
+  // Each attempt's INVITE came only after the attempt before it had its final response (for the
+  // second callee, 300 ms after our CANCEL).
   const ladders = results.map(sippLadder);
   for (const index of [1, 2]) {
     const previousFinal = ladders[index - 1]!.find((message) => message.direction === 'sent' && /^SIP\/2\.0 [3-6]\d\d /.test(message.startLine));
