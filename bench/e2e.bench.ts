@@ -345,8 +345,12 @@ export const suite: BenchSuite = {
       );
       const startEngine = async (): Promise<EngineProcess> => {
         const started = new EngineProcess(configFile, `http://127.0.0.1:${appPort}/voice`, process.env['DIALTONE_BENCH_CPU_PROF']);
-        engine = started;
-        await started.ready(20_000);
+        try {
+          await started.ready(20_000);
+        } catch (error) {
+          await started.stop();
+          throw error;
+        }
         return started;
       };
       const stopEngine = async (running: EngineProcess): Promise<void> => {
@@ -421,8 +425,6 @@ export const suite: BenchSuite = {
             `its main thread ${bestStep.engineMainUsPerCall.toFixed(0)} µs (the rest: SQLite's thread, the GC's helpers), ` +
             `of which ${bestStep.engineGcUsPerCall.toFixed(0)} µs paused for garbage collection`,
         );
-      }
-      if (bestStep !== undefined) {
         figures['AtMaxEngineCpuPct'] = Number(bestStep.engineCpuPct.toFixed(0));
         figures['AtMaxEngineUsPerCall'] = Number(bestStep.engineUsPerCall.toFixed(0));
         figures['AtMaxEngineMainThreadUsPerCall'] = Number(bestStep.engineMainUsPerCall.toFixed(0));

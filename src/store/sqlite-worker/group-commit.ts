@@ -31,9 +31,9 @@
  * batch ended, so every statement of every call paid a BEGIN, a COMMIT and an fsync of its own (7
  * commits and round trips to the worker per `<Dial>`ed call at 100 calls/s). Held to one batch per
  * interval they share them: at 100 calls/s the engine's CPU per call fell by 12–13 % (its main thread
- * 6–8 %, its other threads, SQLite's and the garbage collector's, 22–24 %). What it costs is up to one interval before a write issued under load is durable (the call
- * flow awaits none), and one interval per statement for a caller that issues them one after another
- * while others keep the store busy.
+ * 6–8 %, its other threads, SQLite's and the garbage collector's, 22–24 %). What it costs is up to one
+ * interval before a write issued under load is durable (the call flow awaits none), and one interval
+ * per statement for a caller that issues them one after another while others keep the store busy.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompiledQuery, QueryResult } from 'kysely';
@@ -70,12 +70,12 @@ interface Awaiting {
 /** Most units in one batch, so that a steady stream of work still commits now and then. */
 const maxUnitsPerBatch = 512;
 const defaultMinBatchIntervalMs = 10;
+const savepointName = 'dialtone_unit';
 
 export interface GroupCommitOptions {
   /** Least time between the starts of two batches (ms); 0 starts each as soon as the last ended. */
   minBatchIntervalMs?: number;
 }
-const savepointName = 'dialtone_unit';
 
 function control(sql: string, opensTransaction = false): WorkerStatement {
   return { sql, parameters: [], opensTransaction };
