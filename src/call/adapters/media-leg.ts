@@ -26,7 +26,7 @@
  * Owns its port and player; `close()` is idempotent and stops whatever plays or records.
  */
 import { mkdir } from 'node:fs/promises';
-import { ErrorCodes, newSid, type Clock, type Logger } from '../../kernel/index.js';
+import { ErrorCodes, newSid, ownedBytes, type Clock, type Logger } from '../../kernel/index.js';
 import {
   buildRtpPacket,
   buildTelephoneEventPackets,
@@ -104,7 +104,7 @@ export async function openMediaLeg(services: MediaServices, options: OpenMediaLe
   });
   const answerSdp = negotiated.writeAnswer(port.local.port);
   const leg = new MediaLeg(services, port, negotiated.media, options.logger, { ...origin, address: options.sdpAddress, sdp: answerSdp, offered: false });
-  return { ok: true, leg, answerSdp: Buffer.from(answerSdp) };
+  return { ok: true, leg, answerSdp: ownedBytes(answerSdp) };
 }
 
 export interface OpenLateOfferMediaLegOptions {
@@ -124,7 +124,7 @@ export async function openLateOfferMediaLeg(services: MediaServices, options: Op
   const offerSdp = createOffer({ ...origin, address: options.sdpAddress, port: pair.port, codecs: LEG_CODECS, ptimeMs: 20 });
   const placeholder = new MediaPort({ rtp: detachedSocket, clock: services.clock, format: formatOf(UNSETTLED.codec), rtpTimeoutMs: 0, rtcpIntervalMs: 0, logger: options.logger });
   const leg = new MediaLeg(services, placeholder, UNSETTLED, options.logger, { ...origin, address: options.sdpAddress, sdp: offerSdp, offered: true }, pair);
-  return { leg, offerSdp: Buffer.from(offerSdp) };
+  return { leg, offerSdp: ownedBytes(offerSdp) };
 }
 
 /** What the ACK's answer did: settled the media, or was missing or unusable (ErrorCodes.sdp*). */
@@ -300,7 +300,7 @@ export class MediaLeg implements LegMedia {
 
   /** Our SDP as last sent (the 200's answer, or offer for a late-offer call); empty for a leg made from our own offer. */
   get localSdp(): Buffer {
-    return Buffer.from(this.local.sdp);
+    return ownedBytes(this.local.sdp);
   }
 
   /** Starts the RTP timeout (media.rtpTimeoutSeconds); the wiring calls it once the call is answered. */
@@ -327,7 +327,7 @@ export class MediaLeg implements LegMedia {
       if (this.local.sdp === '') return { status: 488, reason: 'an offer is required' };
       const current = this.currentDescription();
       this.pendingOffer = current;
-      return { sdp: Buffer.from(current) };
+      return { sdp: ownedBytes(current) };
     }
     const result = negotiateAnswer(offer.toString('utf8'), {
       sessionId: this.local.sessionId,
@@ -346,7 +346,7 @@ export class MediaLeg implements LegMedia {
     this.local.offered = false;
     this.pendingOffer = undefined;
     this.applyRemote(result.media);
-    return { sdp: Buffer.from(result.answerSdp) };
+    return { sdp: ownedBytes(result.answerSdp) };
   }
 
   /**

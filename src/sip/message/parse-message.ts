@@ -3,6 +3,7 @@
  * the model. Never throws: a malformed request becomes a SipParseError carrying the status and reason to
  * answer with and whatever essentials parsed, a malformed response one marked for dropping.
  */
+import { ownedBytes } from '../../kernel/index.js';
 import type { CSeq, Contact, HeaderField, NameAddr, SipMessage, SipRequest, SipResponse, SipUri, Via } from './types.js';
 import { DIGIT, WORD, allIn, isIn, isToken } from './char-classes.js';
 import { lookupHeaderName } from './header-names.js';
@@ -227,8 +228,8 @@ function parse(data: Buffer, limits: ParseLimits, partial: PartialEssentials): S
   const bodyLength = contentLength ?? available;
   if (bodyLength > available) fault('Content-Length larger than the message');
   if (bodyLength > limits.maxBodyBytes) fault('body exceeds the size limit', 413);
-  // A copy, so the message never pins nor aliases the transport's receive buffer.
-  const body = Buffer.from(data.subarray(bodyStart, bodyStart + bodyLength));
+  // A copy, so the message never pins nor aliases the transport's receive buffer (nor a pool slab).
+  const body = ownedBytes(data.subarray(bodyStart, bodyStart + bodyLength));
 
   const base = {
     via: via!,

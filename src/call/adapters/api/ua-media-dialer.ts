@@ -11,7 +11,7 @@
  * and `MediaLeg` wrap that port instead.
  */
 import type { Logger } from '../../../kernel/index.js';
-import { randomToken } from '../../../kernel/index.js';
+import { ownedBytes, randomToken } from '../../../kernel/index.js';
 import { openMediaPort, type MediaPort } from '../../../media/index.js';
 import { createOffer, parseAnswer } from '../../../sdp/index.js';
 import { ParamList, parseUri, type CallFailure, type HeaderField, type SipCall, type UserAgent } from '../../../sip/index.js';
@@ -147,7 +147,7 @@ class UaMediaLeg implements MediaOutboundLeg {
       ...(proxy === undefined ? {} : { proxy }),
       from,
       headers,
-      body: Buffer.from(offer),
+      body: ownedBytes(offer),
       callId: this.sipCallId,
       ...(request.credentials === undefined ? {} : { credentials: request.credentials }),
       ...(request.sessionExpires === undefined ? {} : { sessionTimer: { sessionExpires: request.sessionExpires } }),

@@ -18,7 +18,7 @@
  * - Events reach `runDial` only from the UA's callbacks or a later turn, never from inside `place()`.
  * - The port is closed when the leg fails or its dialog ends.
  */
-import { DialtoneError, ErrorCodes, randomToken, type Clock, type Logger } from '../../../kernel/index.js';
+import { DialtoneError, ErrorCodes, ownedBytes, randomToken, type Clock, type Logger } from '../../../kernel/index.js';
 import type { SipHeader } from '../../../markup/index.js';
 import {
   buildRtpPacket,
@@ -259,7 +259,7 @@ class PlacedLeg implements SipOutboundLeg {
         ...(proxy === undefined ? {} : { proxy }),
         from,
         headers,
-        body: Buffer.from(offer),
+        body: ownedBytes(offer),
         contentType: 'application/sdp',
         ...(request.credentials === undefined ? {} : { credentials: { username: request.credentials.username, password: request.credentials.password } }),
         // RFC 4028 §7.1: Session-Expires as asked; our Min-SE may not exceed it.

@@ -32,6 +32,16 @@ function fails(result: ParseResult, status: number, reason: RegExp): void {
   assert.match(result.error.reason, reason);
 }
 
+test('the body is a copy in memory of its own: it pins neither the datagram nor a pool slab', () => {
+  const datagram = withHeaders(['Content-Type: text/plain'], 'hello');
+  const m = ok(parseMessage(datagram));
+  assert.equal(m.body.toString('latin1'), 'hello');
+  assert.equal(m.body.byteOffset, 0);
+  assert.equal(m.body.buffer.byteLength, m.body.length);
+  datagram.fill(0);
+  assert.equal(m.body.toString('latin1'), 'hello');
+});
+
 test('a plain request parses into the typed fields', () => {
   const m = ok(parseMessage(wire(options))) as SipRequest;
   assert.equal(m.kind, 'request');
