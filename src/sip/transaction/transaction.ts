@@ -62,7 +62,11 @@ export abstract class Transaction<State extends string> {
   onStateChange(listener: (state: State) => void): () => void {
     const listeners = (this.stateListeners ??= new Set());
     listeners.add(listener);
-    return () => listeners.delete(listener);
+    return () => {
+      listeners.delete(listener);
+      // The transaction may outlive its last listener by 64*T1: it keeps no empty Set meanwhile.
+      if (listeners.size === 0 && this.stateListeners === listeners) this.stateListeners = undefined;
+    };
   }
 
   /** Ends the transaction now (the transaction layer is closing): timers stop, the TU hears onTerminated. */

@@ -124,9 +124,18 @@ export class SipEndpoint implements TransactionLayerUser {
     this.handlers.set(method, handler);
   }
 
-  /** Tells `listener` when the caller cancels `invite` (the core has answered the CANCEL with 200). */
+  /**
+   * Tells `listener` when the caller cancels `invite` (the core has answered the CANCEL with 200). A
+   * CANCEL only reaches us while the INVITE is proceeding (RFC 3261 §9.2), so the listener, and the call
+   * it holds, is dropped at the INVITE's final response rather than kept with the transaction for 64*T1.
+   */
   onCancelled(invite: InviteServerTransaction, listener: () => void): void {
     this.cancelListeners.set(invite, listener);
+    const stop = invite.onStateChange((state) => {
+      if (state === 'proceeding') return;
+      this.cancelListeners.delete(invite);
+      stop();
+    });
   }
 
   /** Offers every 2xx ACK to `listener`; it returns true when it consumed it (a dialog matched). */
