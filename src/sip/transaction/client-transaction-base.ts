@@ -18,6 +18,7 @@ export interface ClientTransactionTarget {
  * transport errors (§17.1.4), and synthetic responses for the TU (§8.1.3.1).
  */
 export abstract class ClientTransactionBase<State extends string> extends Transaction<State> {
+  /** The TU may hand over to another user, e.g. one that keeps less for what remains of the transaction. */
   user: ClientTransactionUser;
   readonly destination: Endpoint;
   private readonly sendOptions: SendOptions | undefined;

@@ -99,7 +99,11 @@ interface Attempt {
   hop: NextHop;
   transaction: InviteClientTransaction | undefined;
   dialogs: UacDialogSet;
+  answers: InviteAnswers;
 }
+
+const COMPLETED_ELSEWHERE = 'SIP;cause=200;text="Call completed elsewhere"';
+const CANCELLED = 'SIP;cause=487;text="Call cancelled"';
 
 export class OutgoingCall {
   readonly callId: string;
@@ -118,8 +122,6 @@ export class OutgoingCall {
   private provisionalSeen = false;
   private cancelRequested = false;
   private sessionTimer: SessionTimerRequestState | undefined;
-  /** Remote tags of 2xx dialogs we ACKed and BYEd (forks, or a 200 that crossed our CANCEL). */
-  private readonly discarded = new Set<string>();
 
   constructor(core: UaCore, options: InviteOptions, resolver: Resolver) {
     this.core = core;
@@ -250,7 +252,10 @@ export class OutgoingCall {
       proxyUri.params.set('lr', null);
       request.route = [{ uri: proxyUri, params: new ParamList() }];
     }
-    const attempt: Attempt = { request, target, hop: hopOf(target), transaction: undefined, dialogs: new UacDialogSet(request, { secure }) };
+    const hop = hopOf(target);
+    const dialogs = new UacDialogSet(request, { secure });
+    const answers = new InviteAnswers(this.core, this.resolver, { request, target, dialogs, fixedHop: options.proxy === undefined ? undefined : hop, localSdp: options.body });
+    const attempt: Attempt = { request, target, hop, transaction: undefined, dialogs, answers };
     this.attempt = attempt;
     const user: ClientTransactionUser = {
       onResponse: (response, synthetic) => this.onResponse(attempt, response, synthetic),
@@ -343,23 +348,15 @@ export class OutgoingCall {
     this.send(attempt.target, result.headers);
   }
 
-  /** A 2xx from any fork, first or not (RFC 3261 §13.2.2.4, RFC 6026 §7.2). */
+  /** A 2xx from any fork, first or not (RFC 3261 §13.2.2.4, RFC 6026 §7.2), while this call has its INVITE's user. */
   private on2xx(attempt: Attempt, response: SipResponse): void {
-    const dialog = attempt.dialogs.receiveResponse(response);
-    if (dialog === undefined) {
-      this.core.logger.warn('2xx without a To tag dropped', { callId: this.callId });
-      return;
-    }
-    // §13.2.2.4: "The UAC core MUST generate an ACK request for each 2xx received from the transaction
-    // layer." (ackFor returns the same ACK for a retransmission.)
-    const ack = dialog.ackFor(attempt.request);
-    const hop = this.options.proxy !== undefined ? attempt.hop : undefined;
-    void this.sendAck(ack, dialog, hop);
-    const answered = this.settled?.kind === 'answered' ? this.settled.call : undefined;
-    if (answered !== undefined && answered.dialog === dialog) return; // a retransmission
-    if (this.discarded.has(dialog.id.remoteTag)) return;
+    const answers = attempt.answers;
+    const dialog = answers.acknowledge(response);
+    if (dialog === undefined || !answers.isNew(dialog)) return;
     if (this.settled === undefined && !this.cancelRequested && attempt === this.attempt) {
       this.provisionalSeen = true;
+      answers.keep(dialog);
+      const hop = this.options.proxy !== undefined ? attempt.hop : undefined;
       const call = new SipCall({
         core: this.core,
         dialog,
@@ -381,35 +378,9 @@ export class OutgoingCall {
     }
     // §13.2.2.4: a second 2xx from another fork ("If the UAC does not want to continue with that
     // dialog, then the UAC MUST terminate the dialog by sending a BYE request") — and a 2xx that crossed
-    // our CANCEL: ACK it (done above), then BYE.
-    this.discarded.add(dialog.id.remoteTag);
-    const hangUp = new SipCall({
-      core: this.core,
-      dialog,
-      role: 'uac',
-      invite: attempt.request,
-      localSdp: this.options.body,
-      remoteSdp: sdpOf(response),
-      resolver: this.resolver,
-      ...(hop === undefined ? {} : { fixedHop: hop }),
-      protocol: attempt.target.protocol,
-    });
-    void hangUp.bye([{ name: 'Reason', value: this.cancelRequested ? 'SIP;cause=487;text="Call cancelled"' : 'SIP;cause=200;text="Call completed elsewhere"' }]);
+    // our CANCEL: ACKed above, then BYE.
+    answers.discard(dialog, response, this.cancelRequested ? CANCELLED : COMPLETED_ELSEWHERE);
     if (this.settled === undefined) this.fail({ cause: 'cancelled', status: 487, reason: 'Request Terminated', response });
-  }
-
-  private async sendAck(ack: SipRequest, dialog: Dialog, fixed: NextHop | undefined): Promise<void> {
-    try {
-      let hop = fixed;
-      if (hop === undefined) {
-        const uri = dialog.routeSet[0] ?? dialog.remoteTarget;
-        const [first] = await locateUri(uri, this.resolver, this.core.protocols(), this.attempt?.target.protocol);
-        hop = hopOf(first!);
-      }
-      await this.core.transactions.sendAck(ack, hop.destination, hop.sendOptions);
-    } catch (error) {
-      this.core.logger.warn('ACK could not be sent', { callId: this.callId, error: String(error) });
-    }
   }
 
   private failureOf(response: SipResponse, synthetic: SyntheticCause | undefined): CallFailure {
@@ -430,15 +401,116 @@ export class OutgoingCall {
   }
 
   /**
-   * Once settled, no event is emitted again, but the INVITE client transaction keeps this object (its
-   * `onResponse`, to ACK 2xx retransmissions and BYE late forks) for Timer M, 64*T1 (RFC 6026 §7.2):
-   * the listeners are dropped right after the last event so that they, and the call layer's state
-   * they hold (legs, media ports), are not kept with it.
+   * Once settled, no event is emitted again. The INVITE client transaction lives on, for Timer M (64*T1,
+   * RFC 6026 §7.2) after a 2xx or Timer D after a failure: its user becomes the attempt's InviteAnswers,
+   * so that it keeps neither this object nor the outcome (the SipCall, its 200), and the listeners are
+   * dropped right after the last event, so that the call layer's state they hold is not kept either.
    */
   private settle(outcome: OutgoingCallOutcome): void {
     this.settled = outcome;
     this.core.forget(this);
+    const attempt = this.attempt;
+    if (attempt?.transaction !== undefined) {
+      attempt.answers.lateReason = outcome.kind === 'failed' && this.cancelRequested ? CANCELLED : COMPLETED_ELSEWHERE;
+      attempt.transaction.user = attempt.answers;
+    }
     this.resolveOutcome(outcome);
+  }
+}
+
+interface InviteAnswersInit {
+  request: SipRequest;
+  target: SipTarget;
+  dialogs: UacDialogSet;
+  /** The outbound proxy's hop, when there is one: every request of the call goes there. */
+  fixedHop: NextHop | undefined;
+  localSdp: Buffer | undefined;
+}
+
+/**
+ * The 2xx responses to one INVITE of ours (RFC 3261 §13.2.2.4, RFC 6026 §7.2): "The UAC core MUST
+ * generate an ACK request for each 2xx received from the transaction layer" (the same ACK again for a
+ * retransmission), and one whose dialog we do not keep (another fork's, or one that crossed our CANCEL)
+ * is then ended with BYE. Once the call has settled, this is the INVITE transaction's user for what
+ * remains of it: it holds the dialogs and the request, not the call's outcome (measured: ~5 KiB less
+ * kept per call for the 64*T1 of Timer M, docs/performance.md).
+ */
+class InviteAnswers implements ClientTransactionUser {
+  /** The Reason of the BYE for a 2xx that comes after the call settled. */
+  lateReason = COMPLETED_ELSEWHERE;
+  private readonly core: UaCore;
+  private readonly resolver: Resolver;
+  private readonly init: InviteAnswersInit;
+  private kept: Dialog | undefined;
+  /** Remote tags of 2xx dialogs we ACKed and BYEd. */
+  private readonly discarded = new Set<string>();
+
+  constructor(core: UaCore, resolver: Resolver, init: InviteAnswersInit) {
+    this.core = core;
+    this.resolver = resolver;
+    this.init = init;
+  }
+
+  /** Receives a 2xx into its dialog and ACKs it; undefined (the 2xx dropped) without a To tag. */
+  acknowledge(response: SipResponse): Dialog | undefined {
+    const dialog = this.init.dialogs.receiveResponse(response);
+    if (dialog === undefined) {
+      this.core.logger.warn('2xx without a To tag dropped', { callId: response.callId });
+      return undefined;
+    }
+    void this.sendAck(dialog.ackFor(this.init.request), dialog);
+    return dialog;
+  }
+
+  /** False for the dialog the call kept and for those already ended: a retransmission needs only its ACK. */
+  isNew(dialog: Dialog): boolean {
+    return dialog !== this.kept && !this.discarded.has(dialog.id.remoteTag);
+  }
+
+  keep(dialog: Dialog): void {
+    this.kept = dialog;
+  }
+
+  /** §13.2.2.4: "the UAC MUST terminate the dialog by sending a BYE request" (after the ACK). */
+  discard(dialog: Dialog, response: SipResponse, reason: string): void {
+    this.discarded.add(dialog.id.remoteTag);
+    const { request, target, fixedHop, localSdp } = this.init;
+    const hangUp = new SipCall({
+      core: this.core,
+      dialog,
+      role: 'uac',
+      invite: request,
+      localSdp,
+      remoteSdp: sdpOf(response),
+      resolver: this.resolver,
+      ...(fixedHop === undefined ? {} : { fixedHop }),
+      protocol: target.protocol,
+    });
+    void hangUp.bye([{ name: 'Reason', value: reason }]);
+  }
+
+  onResponse(response: SipResponse): void {
+    if (response.status < 200 || response.status >= 300) return;
+    const dialog = this.acknowledge(response);
+    if (dialog !== undefined && this.isNew(dialog)) this.discard(dialog, response, this.lateReason);
+  }
+
+  onTerminated(): void {
+    this.init.dialogs.inviteCompleted();
+  }
+
+  private async sendAck(ack: SipRequest, dialog: Dialog): Promise<void> {
+    try {
+      let hop = this.init.fixedHop;
+      if (hop === undefined) {
+        const uri = dialog.routeSet[0] ?? dialog.remoteTarget;
+        const [first] = await locateUri(uri, this.resolver, this.core.protocols(), this.init.target.protocol);
+        hop = hopOf(first!);
+      }
+      await this.core.transactions.sendAck(ack, hop.destination, hop.sendOptions);
+    } catch (error) {
+      this.core.logger.warn('ACK could not be sent', { callId: ack.callId, error: String(error) });
+    }
   }
 }
 

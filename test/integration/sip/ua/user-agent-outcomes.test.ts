@@ -227,6 +227,45 @@ describe('outgoing call outcomes', { timeout: 30_000 }, () => {
     }
   });
 
+  it('after the answer the INVITE keeps ACKing: a retransmitted 2xx gets its ACK again, during and after the call, and a late fork ACK then BYE (RFC 6026 §7.2)', async () => {
+    const a = await startUa('udp');
+    const peer = await RawPeer.start();
+    try {
+      let invite: SipRequest | undefined;
+      peer.onMessage = (message) => {
+        if (message.kind !== 'request') return;
+        if (message.method === 'INVITE') {
+          invite = message;
+          peer.reply(message, 200, { toTag: 'answered', contact: true, body: answerSdp });
+        } else if (message.method === 'BYE') {
+          peer.reply(message, 200);
+        }
+      };
+      const acksTo = (tag: string): number => peer.requests('ACK').filter((ack) => ack.to.params.get('tag') === tag).length;
+      const outcome = await a.invite({ target: peer.uri(), from: caller(), body: offerSdp }).outcome;
+      assert.equal(outcome.kind, 'answered');
+      const call = (outcome as { call: SipCall }).call;
+      await eventually(() => acksTo('answered') === 1, 'the ACK of the 200');
+      // The 200 again, as a UAS that lost our ACK sends it: ACKed again, nothing else.
+      peer.reply(invite!, 200, { toTag: 'answered', contact: true, body: answerSdp });
+      await eventually(() => acksTo('answered') === 2, 'the ACK of the retransmitted 200');
+      assert.equal(call.isEnded, false);
+      assert.equal(peer.requests('BYE').length, 0);
+      await call.bye();
+      assert.equal(peer.requests('BYE').length, 1);
+      // Still within Timer M (64*T1) after the call ended: a retransmission is ACKed, a new fork ACKed then ended.
+      peer.reply(invite!, 200, { toTag: 'answered', contact: true, body: answerSdp });
+      peer.reply(invite!, 200, { toTag: 'late-fork', contact: true, body: answerSdp });
+      await eventually(() => acksTo('answered') === 3 && acksTo('late-fork') === 1 && peer.requests('BYE').length === 2, 'ACKs and the BYE of the late fork');
+      const lateBye = peer.requests('BYE')[1]!;
+      assert.equal(lateBye.to.params.get('tag'), 'late-fork');
+      assert.equal(getHeader(lateBye, 'Reason'), 'SIP;cause=200;text="Call completed elsewhere"');
+    } finally {
+      await a.close();
+      peer.close();
+    }
+  });
+
   it('a 200 crossing our CANCEL is ACKed then BYEd, and the call stays cancelled', async () => {
     const a = await startUa('udp');
     const peer = await RawPeer.start();

@@ -100,6 +100,40 @@ describe('UA: a finished call lets go of the application\'s listeners while the 
     await close();
   });
 
+  it('answered then ended: the INVITE transactions, kept 64*T1, keep neither the OutgoingCall and its outcome nor the IncomingCall', async () => {
+    const { a, b, target, from, run, close } = await pair();
+    // Everything of the call is made in here; only WeakRefs come out.
+    const finishedCall = async (): Promise<WeakRef<object>[]> => {
+      let incoming: IncomingCall | undefined;
+      b.onIncomingCall((call) => (incoming = call));
+      const outgoing = a.invite({ target, from, body: OFFER });
+      await run(50);
+      assert.ok(incoming !== undefined, 'the INVITE arrived');
+      const accepted = incoming.accept(ANSWER);
+      await run(100);
+      const callee = await accepted;
+      const outcome = await outgoing.outcome;
+      assert.ok(outcome.kind === 'answered');
+      const ending = outcome.call.bye();
+      await run(100);
+      await ending;
+      assert.equal(callee.isEnded, true);
+      const refs = [outgoing, incoming, outcome.call, outcome.response, callee].map((held) => new WeakRef(held));
+      incoming = undefined; // the handler above, which b keeps, closes over this variable
+      return refs;
+    };
+    const refs = await finishedCall();
+    await run(1_000);
+    assert.ok(a.transactions.stats().clientTransactions >= 1, 'the INVITE client transaction is kept for Timer M');
+    assert.ok(b.transactions.stats().serverTransactions >= 1, 'the INVITE server transaction is kept for Timer L');
+    assert.equal(await collected(refs[0]!), true, 'the OutgoingCall is let go');
+    assert.equal(await collected(refs[1]!), true, 'the IncomingCall is let go (no CANCEL can reach it after its final response)');
+    assert.equal(await collected(refs[2]!), true, 'the caller\'s SipCall is let go');
+    assert.equal(await collected(refs[3]!), true, 'the 200 that answered the call is let go');
+    assert.equal(await collected(refs[4]!), true, 'the callee\'s SipCall is let go');
+    await close();
+  });
+
   it('rejected: the OutgoingCall\'s and the IncomingCall\'s listeners are let go', async () => {
     const { a, b, target, from, run, close } = await pair();
     let incoming: IncomingCall | undefined;
