@@ -1,7 +1,7 @@
 import { randomInt } from 'node:crypto';
 import type { Contact, HeaderField, NameAddr, SipRequest, SipResponse, SipUri } from '../message/types.js';
 import { ParamList } from '../message/param-list.js';
-import { copyNameAddr, copyUri } from '../transaction/index.js';
+import { copyNameAddr, copyUri } from '../message/index.js';
 
 /** RFC 3261 §12: "A dialog is identified at each UA with a dialog ID, which consists of a Call-ID value, a local tag and a remote tag." */
 export interface DialogId {

@@ -1,9 +1,9 @@
-import type { NameAddr, SipUri, Via } from '../message/types.js';
-import { ParamList } from '../message/param-list.js';
+import type { NameAddr, SipUri, Via } from './types.js';
+import { ParamList } from './param-list.js';
 
 /**
- * Deep copies of the typed header fields, so that a message built from another (ACK, CANCEL, an
- * in-dialog request) never shares a mutable Map or array with it: the transport fills the top Via of
+ * Deep copies of the typed header fields, so that a message built from another (a response, ACK,
+ * CANCEL, an in-dialog request) never shares a mutable Map or array with it: the transport fills the top Via of
  * the message it sends, and that must not change the request it was copied from.
  */
 export function copyUri(uri: SipUri): SipUri {

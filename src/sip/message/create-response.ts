@@ -2,9 +2,10 @@
  * RFC 3261 §8.2.6: building a response to a request, and the stateless answer to one that failed to parse.
  */
 import { randomToken } from '../../kernel/index.js';
-import type { HeaderField, NameAddr, SipRequest, SipResponse, Via } from './types.js';
+import type { HeaderField, SipRequest, SipResponse } from './types.js';
 import type { SipParseError } from './parse-message.js';
 import { reasonPhrase } from './reason-phrases.js';
+import { copyNameAddr, copyVia } from './copy-fields.js';
 import { ParamList } from './param-list.js';
 
 export interface CreateResponseOptions {
@@ -13,14 +14,6 @@ export interface CreateResponseOptions {
   headers?: HeaderField[];
   body?: Buffer;
   contentType?: string;
-}
-
-function copyVia(via: Via): Via {
-  return { ...via, params: new ParamList(via.params) };
-}
-
-function copyNameAddr(value: NameAddr): NameAddr {
-  return { ...value, uri: { ...value.uri, params: new ParamList(value.uri.params), headers: [...value.uri.headers] }, params: new ParamList(value.params) };
 }
 
 /** RFC 3261 §12.1.1: methods whose 101–299 responses establish a dialog (with RFC 6665 §4.2 and RFC 3515 §2.4.1). */

@@ -1,5 +1,4 @@
-import type { SipRequest, SipResponse } from '../message/types.js';
-import { copyNameAddr, copyUri, copyVia } from './copy-fields.js';
+import { copyNameAddr, copyUri, copyVia, type SipRequest, type SipResponse } from '../message/index.js';
 
 /**
  * RFC 3261 §17.1.1.3 Construction of the ACK Request, for a non-2xx final response to an INVITE. The

@@ -1,5 +1,4 @@
-import type { HeaderField, SipRequest } from '../message/types.js';
-import { copyNameAddr, copyUri, copyVia } from './copy-fields.js';
+import { copyNameAddr, copyUri, copyVia, type HeaderField, type SipRequest } from '../message/index.js';
 
 /**
  * RFC 3261 §9.1 Client Behavior: the CANCEL for a request sent by a client transaction. It forms its

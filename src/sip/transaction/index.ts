@@ -1,7 +1,6 @@
 export { BRANCH_MAGIC_COOKIE, generateBranch, isRfc3261Branch } from './branch.js';
 export { buildNon2xxAck } from './build-ack.js';
 export { buildCancel } from './build-cancel.js';
-export { copyNameAddr, copyUri, copyVia } from './copy-fields.js';
 export type { ClientTransactionTarget } from './client-transaction-base.js';
 export { InviteClientTransaction, type InviteClientTransactionState } from './invite-client-transaction.js';
 export { NonInviteClientTransaction, type NonInviteClientTransactionState } from './non-invite-client-transaction.js';
