@@ -78,7 +78,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerT
         // RFC 6026 §7.1: "The server transaction MUST NOT generate 2xx retransmissions on its own. Any
         // retransmission of the 2xx response passed from the TU to the transaction while in the
         // "Accepted" state MUST be passed to the transport layer for transmission." (§13.3.1.4.)
-        this.send(response);
+        this.sendOnce(response);
         return;
       }
       this.logger.warn('response discarded: the INVITE already has a final response', { status: response.status, state: this.state });
@@ -96,7 +96,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerT
       // transmission. It is not retransmitted by the server transaction; retransmissions of 2xx
       // responses are handled by the TU. The server transaction MUST then transition to the "Accepted"
       // state." §7.1: "... and set Timer L to 64*T1".
-      this.send(response);
+      this.sendOnce(response);
       this.setState('accepted');
       this.startTimer('L', this.timers.l, () => this.onTimerL());
     } else {

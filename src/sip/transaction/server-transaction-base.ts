@@ -8,13 +8,16 @@ import type { ServerTransactionUser } from './transaction-user.js';
 /**
  * What the INVITE and non-INVITE server transactions share: the received request (responses go back "to
  * the address from which the request was received", over the same connection for TCP/TLS, §18.2.2), the
- * last response sent for retransmission, and transport failures reported to the TU (§17.2.4).
+ * last response sent, kept when the transaction may have to retransmit it, and transport failures
+ * reported to the TU (§17.2.4).
  */
 export abstract class ServerTransactionBase<State extends string> extends Transaction<State> {
   /** Set by the TU in TransactionLayerUser.onRequest to hear timeouts, failures and Accepted-state ACKs. */
   user: ServerTransactionUser = {};
   readonly received: ReceivedMessage;
+  /** The response the transaction retransmits when asked (a provisional, or a final one in Completed). */
   protected lastResponse: SipResponse | undefined;
+  private lastToTag: string | undefined;
   private transportFailed = false;
 
   protected constructor(received: ReceivedMessage, initial: State, context: TransactionContext, kind: string) {
@@ -28,14 +31,9 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
     return this.context.transport.isReliable(this.received.remote.protocol);
   }
 
-  /** The most recent response sent by this transaction, if any. */
-  get response(): SipResponse | undefined {
-    return this.lastResponse;
-  }
-
   /** The To tag of the most recent response sent (RFC 3261 §17.2.3 RFC 2543 ACK matching, §9.2 CANCEL). */
   get localTag(): string | undefined {
-    return this.lastResponse?.to.params.get('tag') ?? undefined;
+    return this.lastToTag;
   }
 
   protected get timers(): TimerValues {
@@ -65,6 +63,18 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
   /** Sends a response and remembers it as the last one (for retransmissions). */
   protected send(response: SipResponse): void {
     this.lastResponse = response;
+    this.lastToTag = response.to.params.get('tag') ?? undefined;
+    this.transmit(response);
+  }
+
+  /**
+   * Sends a response the transaction never retransmits itself: a 2xx to an INVITE, whose retransmissions
+   * are the TU's (RFC 6026 §7.1). Only its To tag is kept, not the 200 and its SDP (~2 KiB a call) for
+   * the 64*T1 of Timer L.
+   */
+  protected sendOnce(response: SipResponse): void {
+    this.lastResponse = undefined;
+    this.lastToTag = response.to.params.get('tag') ?? undefined;
     this.transmit(response);
   }
 

@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { InviteServerTransaction, type TimerSettings } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
 import { settle } from './fake-transport.js';
 import { harness, recordingServerUser } from './harness.js';
 import { received, request, response } from './messages.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function start(protocol: TransportProtocol, timers: Partial<TimerSettings> = {}) {
   const h = harness(timers);
@@ -128,6 +133,23 @@ describe('InviteServerTransaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
       });
     });
   }
+
+  it('in Accepted it keeps the 2xx\'s To tag, not the 2xx itself, for the 64*T1 of Timer L (RFC 6026 §7.1: 2xx retransmissions are the TU\'s)', async () => {
+    const { transport, transaction, invite } = start('udp');
+    const answered = (): { ref: WeakRef<object>; tag: string } => {
+      const ok = response(invite, 200, 'uas');
+      transaction.respond(ok);
+      return { ref: new WeakRef(ok), tag: ok.to.params.get('tag')! };
+    };
+    const { ref, tag } = answered();
+    assert.equal(transaction.state, 'accepted');
+    assert.equal(transaction.localTag, tag, 'the To tag still answers a CANCEL (§9.2) and matches an RFC 2543 ACK');
+    transport.wire.length = 0; // the fake transport's own record of what it sent
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(ref.deref(), undefined, 'the 200 is not kept by the transaction');
+    assert.equal(transaction.state, 'accepted');
+  });
 
   it('discards a second final response and provisional responses after the final one', () => {
     const { transport, transaction, invite } = start('udp');
