@@ -3,12 +3,17 @@
  * engine's event-loop delay and answers the benchmark over the IPC channel. It touches nothing of the
  * engine. Messages: `{ type: 'reset' }` → `{ type: 'reset' }`; `{ type: 'lag' }` → the delay
  * percentiles (ms) since the last reset, the garbage collector's pauses of the main thread since then,
- * with the process's CPU time and RSS.
+ * with the process's CPU time and RSS; `{ type: 'heap' }` → the same, after two full collections, so
+ * that `heapBytes` is what the engine still holds.
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+export type ProbeRequest = 'reset' | 'lag' | 'heap';
 
 export interface ProbeReply {
-  type: 'reset' | 'lag';
+  type: ProbeRequest;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -17,6 +22,8 @@ export interface ProbeReply {
   gcOtherMs: number;
   cpuUs: number;
   rssBytes: number;
+  /** The JavaScript heap in use plus the memory outside it that V8 accounts for (ArrayBuffers, Buffers). */
+  heapBytes: number;
 }
 
 if (typeof process.send === 'function') {
@@ -35,19 +42,29 @@ if (typeof process.send === 'function') {
       else gcOtherMs += entry.duration;
     }
   }).observe({ entryTypes: ['gc'] });
+  // A full collection on request only (`heap`): the engine runs without --expose-gc.
+  setFlagsFromString('--expose-gc');
+  const collectGarbage = runInNewContext('gc') as () => void;
   process.on('message', (message: { type?: string }) => {
+    const type: ProbeRequest = message.type === 'reset' || message.type === 'heap' ? message.type : 'lag';
+    if (type === 'heap') {
+      collectGarbage();
+      collectGarbage();
+    }
     const usage = process.cpuUsage();
+    const memory = process.memoryUsage();
     const reply: ProbeReply = {
-      type: message.type === 'reset' ? 'reset' : 'lag',
+      type,
       p50Ms: lag(histogram.percentile(50)),
       p99Ms: lag(histogram.percentile(99)),
       maxMs: lag(histogram.max),
       gcYoungMs,
       gcOtherMs,
       cpuUs: usage.user + usage.system,
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: memory.rss,
+      heapBytes: memory.heapUsed + memory.external,
     };
-    if (message.type === 'reset') {
+    if (type === 'reset') {
       histogram.reset();
       gcYoungMs = 0;
       gcOtherMs = 0;

@@ -40,6 +40,9 @@
  *   caller's INVITE sent → callee's INVITE received, p50/p99, and the engine-added part: that minus
  *   the webhook app's own time (request in → response out). Calls are matched by the caller's Call-ID,
  *   which the app passes to the callee in an X-Bench-Call header.
+ * - Heap kept per finished call: the engine's heap (JavaScript and external) after full collections,
+ *   before and after the 1,000 calls at 100/s, all of which are still within their transactions'
+ *   64*T1 then; the difference over the calls.
  * - Other load on the machine: each step prints the CPU every process used (/proc/stat) and, apart,
  *   the engine's, SIPp UAC's and this process's (webhook app) share.
  *
@@ -57,7 +60,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ProbeReply } from './e2e-probe.js';
+import type { ProbeReply, ProbeRequest } from './e2e-probe.js';
 import { writeMediaScenarios } from './e2e-media.js';
 import { machineBusyUs, mainThreadCpuUs, procCpuUs, runUac, startUas, stopChild, type UacResult, type Uas } from './e2e-sipp.js';
 import { measureKamailioProxy } from './kamailio-baseline.js';
@@ -165,7 +168,7 @@ export class EngineProcess {
     });
   }
 
-  probe(type: 'reset' | 'lag'): Promise<ProbeReply> {
+  probe(type: ProbeRequest): Promise<ProbeReply> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('engine probe did not answer')), 5_000);
       this.pending = (reply) => {
@@ -456,6 +459,7 @@ export const suite: BenchSuite = {
       await sleep(HOLD_MS + 500);
       log('post-dial delay (ms; total = caller INVITE sent → callee INVITE received; engine-added = total minus the webhook app\'s own time, request in → response out):');
       log('  rate  calls  matched  total p50/p99  engine-added p50/p99  to webhook p50/p99  app p50/p99');
+      let keptLine: string | undefined;
       for (const pddRate of quick ? [5] : [5, 100]) {
         await sleep(HOLD_MS + 2_000);
         const pddCalls = quick ? 5 : pddRate === 5 ? 50 : pddRate * 10;
@@ -466,9 +470,18 @@ export const suite: BenchSuite = {
         app.target = `sip:callee@127.0.0.1:${tracedUas.port}`;
         app.visits.clear();
         app.tracing = true;
+        const heapBefore = await engine.probe('heap');
         const pdd = await runUac({ dir, scenario, target: `127.0.0.1:${engine.sipPort}`, rate: pddRate, calls: pddCalls, holdMs: HOLD_MS, traceFile: callerTrace });
         app.tracing = false;
         await tracedUas.stop();
+        if (pddRate === 100 && pdd.failed === 0) {
+          // Every call of the run has ended and is still within its transactions' 64*T1 (32 s), as are
+          // the earlier calls counted in heapBefore: the difference is what the run's calls keep.
+          const heapAfter = await engine.probe('heap');
+          const keptKiB = (heapAfter.heapBytes - heapBefore.heapBytes) / 1024 / pdd.ok;
+          figures['KeptKiBPerFinishedCall'] = Number(keptKiB.toFixed(1));
+          keptLine = `heap kept per finished call (its transactions' 64*T1, after full collections): ${keptKiB.toFixed(1)} KiB (${(heapBefore.heapBytes / 2 ** 20).toFixed(1)} → ${(heapAfter.heapBytes / 2 ** 20).toFixed(1)} MiB over ${pdd.ok} calls)`;
+        }
         const sent = tracedInvites(callerTrace, 'sent', 'Call-ID');
         const received = tracedInvites(calleeTrace, 'received', 'X-Bench-Call');
         const total: number[] = [];
@@ -499,6 +512,7 @@ export const suite: BenchSuite = {
         figures[`EngineAddedPostDialDelay${at}P99Ms`] = Number(percentile(engineAdded, 99).toFixed(2));
         figures[`InviteToWebhook${at}P50Ms`] = Number(percentile(toWebhook, 50).toFixed(2));
       }
+      if (keptLine !== undefined) log(keptLine);
       // The engine is stopped before the baseline so that it does not share the machine with it.
       await stopEngine(engine);
 
