@@ -221,15 +221,17 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
   const api = createApiServer({ store, accounts, control, publicUrl: media.publicUrl, logger });
   // Stopping in order: the REST API and live calls first (BYE, their final state and status callbacks
   // written), then SIP (no new work), media, the dispatcher (marks what is in flight), the store.
-  // A peer that never answers our BYE would hold the shutdown for Timer F (64*T1, 32 s): after
-  // shutdownByeWaitMs the SIP layer is closed under the calls, which ends their transactions, and so
-  // the calls, whose final state is then written as usual.
+  // A peer that never answers our BYE would hold the shutdown for Timer F (64*T1, 32 s), and one that
+  // never ACKs our 200 for as long before the BYE may go (RFC 3261 §15): after shutdownByeWaitMs the
+  // UA closes its calls (no more waiting for an ACK) and the SIP layer is closed under them, which ends
+  // their transactions, and so the calls, whose final state is then written as usual.
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await api.close();
       const stopWaiting = clock.setTimeout(() => {
         logger.warn('live calls still hanging up: closing SIP under them', { afterMs: shutdownByeWaitMs });
+        void ua.close();
         void sip.close();
       }, shutdownByeWaitMs);
       await control.close();
