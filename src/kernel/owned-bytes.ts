@@ -8,6 +8,8 @@
  * slabs per finished call, docs/performance.md).
  */
 export function ownedBytes(source: string | Uint8Array): Buffer {
+  // Most messages have no body: an empty buffer pins nothing, and skips the allocator.
+  if (source.length === 0) return Buffer.alloc(0);
   if (typeof source === 'string') {
     const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(source, 'utf8'));
     bytes.write(source, 'utf8');
