@@ -28,7 +28,7 @@ import {
 import { failoverFor, TargetIterator, type Resolver, type SipTarget, type TargetFailure } from '../locate/index.js';
 import { formatUri, getHeader, getHeaders, ParamList, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { ClientTransactionUser, InviteClientTransaction, SyntheticCause } from '../transaction/index.js';
-import { SipCall } from './sip-call.js';
+import { SipCall, type SipCallInit } from './sip-call.js';
 import { TypedEvents } from '../../kernel/index.js';
 import { hopOf, locateUri, sdpOf, type NextHop, type UaCore } from './ua-core.js';
 
@@ -356,17 +356,8 @@ export class OutgoingCall {
     if (this.settled === undefined && !this.cancelRequested && attempt === this.attempt) {
       this.provisionalSeen = true;
       answers.keep(dialog);
-      const hop = this.options.proxy !== undefined ? attempt.hop : undefined;
       const call = new SipCall({
-        core: this.core,
-        dialog,
-        role: 'uac',
-        invite: attempt.request,
-        localSdp: this.options.body,
-        remoteSdp: sdpOf(response),
-        resolver: this.resolver,
-        ...(hop === undefined ? {} : { fixedHop: hop }),
-        protocol: attempt.target.protocol,
+        ...answers.callInit(dialog, response),
         sessionTimer: sessionTimerOf(response),
         peerAllow: getHeaders(response, 'Allow'),
         ...(this.sessionTimer === undefined ? {} : { minSe: this.sessionTimer.minSe }),
@@ -411,8 +402,7 @@ export class OutgoingCall {
     this.core.forget(this);
     const attempt = this.attempt;
     if (attempt?.transaction !== undefined) {
-      attempt.answers.lateReason = outcome.kind === 'failed' && this.cancelRequested ? CANCELLED : COMPLETED_ELSEWHERE;
-      attempt.transaction.user = attempt.answers;
+      attempt.answers.takeOver(attempt.transaction, outcome.kind === 'failed' && this.cancelRequested ? CANCELLED : COMPLETED_ELSEWHERE);
     }
     this.resolveOutcome(outcome);
   }
@@ -436,14 +426,14 @@ interface InviteAnswersInit {
  * kept per call for the 64*T1 of Timer M, docs/performance.md).
  */
 class InviteAnswers implements ClientTransactionUser {
-  /** The Reason of the BYE for a 2xx that comes after the call settled. */
-  lateReason = COMPLETED_ELSEWHERE;
   private readonly core: UaCore;
   private readonly resolver: Resolver;
   private readonly init: InviteAnswersInit;
   private kept: Dialog | undefined;
   /** Remote tags of 2xx dialogs we ACKed and BYEd. */
   private readonly discarded = new Set<string>();
+  /** The Reason of the BYE for a 2xx that comes after the call settled. */
+  private lateReason = COMPLETED_ELSEWHERE;
 
   constructor(core: UaCore, resolver: Resolver, init: InviteAnswersInit) {
     this.core = core;
@@ -471,11 +461,16 @@ class InviteAnswers implements ClientTransactionUser {
     this.kept = dialog;
   }
 
-  /** §13.2.2.4: "the UAC MUST terminate the dialog by sending a BYE request" (after the ACK). */
-  discard(dialog: Dialog, response: SipResponse, reason: string): void {
-    this.discarded.add(dialog.id.remoteTag);
+  /** The call settled: this becomes `transaction`'s user, and BYEs a later new dialog with `reason`. */
+  takeOver(transaction: InviteClientTransaction, reason: string): void {
+    this.lateReason = reason;
+    transaction.user = this;
+  }
+
+  /** What a SipCall on one of these dialogs is made with (the answered call adds its negotiated extras). */
+  callInit(dialog: Dialog, response: SipResponse): SipCallInit {
     const { request, target, fixedHop, localSdp } = this.init;
-    const hangUp = new SipCall({
+    return {
       core: this.core,
       dialog,
       role: 'uac',
@@ -485,7 +480,13 @@ class InviteAnswers implements ClientTransactionUser {
       resolver: this.resolver,
       ...(fixedHop === undefined ? {} : { fixedHop }),
       protocol: target.protocol,
-    });
+    };
+  }
+
+  /** §13.2.2.4: "the UAC MUST terminate the dialog by sending a BYE request" (after the ACK). */
+  discard(dialog: Dialog, response: SipResponse, reason: string): void {
+    this.discarded.add(dialog.id.remoteTag);
+    const hangUp = new SipCall(this.callInit(dialog, response));
     void hangUp.bye([{ name: 'Reason', value: reason }]);
   }
 
