@@ -6,4 +6,4 @@ export { TypedEvents, type EventListeners } from './typed-events.js';
 export { formatRfc2822 } from './rfc2822.js';
 export { EventLoopLagSensor } from './event-loop-lag.js';
 export { abortQuietly } from './abort.js';
-export { ownedBytes } from './owned-bytes.js';
+export { ownedBytes, ownedString } from './owned-bytes.js';

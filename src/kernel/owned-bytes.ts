@@ -19,3 +19,12 @@ export function ownedBytes(source: string | Uint8Array): Buffer {
   bytes.set(source);
   return bytes;
 }
+
+/**
+ * A copy of `text` that keeps no larger string alive. V8 makes a substring of 13 characters or more a
+ * slice of its parent, so a value cut out of a parsed message (a branch, a tag) pins that message's
+ * whole header section for as long as the value is kept. Shorter substrings are copies already.
+ */
+export function ownedString(text: string): string {
+  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+}

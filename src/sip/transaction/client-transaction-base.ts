@@ -20,6 +20,8 @@ export interface ClientTransactionTarget {
 export abstract class ClientTransactionBase<State extends string> extends Transaction<State> {
   /** The TU may hand over to another user, e.g. one that keeps less for what remains of the transaction. */
   user: ClientTransactionUser;
+  /** The request this transaction sends, kept for retransmissions, the non-2xx ACK and a CANCEL. */
+  readonly request: SipRequest;
   readonly destination: Endpoint;
   private readonly sendOptions: SendOptions | undefined;
   private reliableTransport: boolean;
@@ -32,11 +34,16 @@ export abstract class ClientTransactionBase<State extends string> extends Transa
     context: TransactionContext,
     kind: string,
   ) {
-    super(request, initial, context, kind);
+    super(request.method, initial, context, kind);
+    this.request = request;
     this.user = user;
     this.destination = target.destination;
     this.sendOptions = target.sendOptions;
     this.reliableTransport = context.transport.isReliable(target.destination.protocol);
+  }
+
+  get branch(): string {
+    return this.request.via[0]?.params.get('branch') ?? '';
   }
 
   /** Where the request went, for a CANCEL that must follow it (RFC 3261 §9.1). */

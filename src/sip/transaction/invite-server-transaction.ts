@@ -99,6 +99,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerT
       this.sendOnce(response);
       this.setState('accepted');
       this.startTimer('L', this.timers.l, () => this.onTimerL());
+      this.releaseRequest();
     } else {
       // RFC 3261 §17.2.1: "While in the "Proceeding" state, if the TU passes a response with status code
       // from 300 to 699 to the server transaction, the response MUST be passed to the transport layer for
@@ -109,6 +110,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerT
       this.setState('completed');
       if (!this.reliable) this.startTimer('G', this.timerGInterval, () => this.onTimerG());
       this.startTimer('H', this.timers.h, () => this.onTimerH());
+      this.releaseRequest();
     }
   }
 

@@ -83,6 +83,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
           // unreliable transports, and zero seconds for reliable transports."
           this.send(response);
           this.setState('completed');
+          this.releaseRequest();
           const j = this.timers.j;
           if (j === 0) this.onTimerJ();
           else this.startTimer('J', j, () => this.onTimerJ());

@@ -1,34 +1,77 @@
-import type { DialtoneError } from '../../kernel/index.js';
-import type { SipResponse } from '../message/types.js';
-import type { ReceivedMessage } from '../transport/types.js';
+import { DialtoneError, ErrorCodes, ownedString } from '../../kernel/index.js';
+import type { SipRequest, SipResponse } from '../message/types.js';
+import type { ReceivedMessage, RequestArrival } from '../transport/types.js';
 import { TimerValues } from './timer-values.js';
 import { asTransportError, Transaction, type TransactionContext } from './transaction.js';
+import { toTagOf, usesRfc2543Matching } from './transaction-key.js';
 import type { ServerTransactionUser } from './transaction-user.js';
 
 /**
- * What the INVITE and non-INVITE server transactions share: the received request (responses go back "to
- * the address from which the request was received", over the same connection for TCP/TLS, §18.2.2), the
- * last response sent, kept when the transaction may have to retransmit it, and transport failures
+ * What the INVITE and non-INVITE server transactions share: where the request came in (responses go back
+ * "to the address from which the request was received", over the same connection for TCP/TLS, §18.2.2),
+ * the last response sent, kept when the transaction may have to retransmit it, and transport failures
  * reported to the TU (§17.2.4).
+ *
+ * The request itself is kept only until the final response: after it the transaction lives on for up to
+ * 64*T1 (Timers J, L, H) to absorb retransmissions, which needs the request's arrival, CSeq and branch,
+ * not the parsed message (~2–3 KiB a transaction). A TU that needs the request longer keeps its own
+ * reference when the transaction is handed to it.
  */
 export abstract class ServerTransactionBase<State extends string> extends Transaction<State> {
   /** Set by the TU in TransactionLayerUser.onRequest to hear timeouts, failures and Accepted-state ACKs. */
   user: ServerTransactionUser = {};
-  readonly received: ReceivedMessage;
   /** The response the transaction retransmits when asked (a provisional, or a final one in Completed). */
   protected lastResponse: SipResponse | undefined;
+  private receivedKept: ReceivedMessage | undefined;
+  private requestKept: SipRequest | undefined;
+  private readonly arrival: RequestArrival;
+  private readonly cseqSeq: number;
+  private readonly cseqMethod: string;
+  private releasedBranch = '';
+  private releasedToTag = '';
   private lastToTag: string | undefined;
   private transportFailed = false;
 
   protected constructor(received: ReceivedMessage, initial: State, context: TransactionContext, kind: string) {
-    if (received.message.kind !== 'request') throw new TypeError('a server transaction is created by a request');
-    super(received.message, initial, context, kind);
-    this.received = received;
+    const request = received.message;
+    if (request.kind !== 'request') throw new TypeError('a server transaction is created by a request');
+    super(ownedString(request.method), initial, context, kind);
+    this.receivedKept = received;
+    this.requestKept = request;
+    this.arrival = received.connectionId === undefined
+      ? { remote: received.remote, local: received.local }
+      : { remote: received.remote, local: received.local, connectionId: received.connectionId };
+    this.cseqSeq = request.cseq.seq;
+    this.cseqMethod = ownedString(request.cseq.method);
+  }
+
+  /**
+   * The request as received, until the transaction sends its final response (see the class comment).
+   * Reading it after that is a programming error and throws.
+   */
+  get received(): ReceivedMessage {
+    if (this.receivedKept === undefined) throw this.released();
+    return this.receivedKept;
+  }
+
+  /** The request that created the transaction, until its final response (as `received`). */
+  get request(): SipRequest {
+    if (this.requestKept === undefined) throw this.released();
+    return this.requestKept;
+  }
+
+  get branch(): string {
+    return this.requestKept === undefined ? this.releasedBranch : (this.requestKept.via[0]?.params.get('branch') ?? '');
+  }
+
+  /** The request's To tag ('' when none): RFC 2543 matching compares it (§17.2.3). */
+  get requestToTag(): string {
+    return this.requestKept === undefined ? this.releasedToTag : toTagOf(this.requestKept);
   }
 
   /** The request is received over a reliable transport (TCP/TLS): no response retransmissions. */
   get reliable(): boolean {
-    return this.context.transport.isReliable(this.received.remote.protocol);
+    return this.context.transport.isReliable(this.arrival.remote.protocol);
   }
 
   /** The To tag of the most recent response sent (RFC 3261 §17.2.3 RFC 2543 ACK matching, §9.2 CANCEL). */
@@ -45,6 +88,24 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
 
   private timerValues: TimerValues | undefined;
 
+  /**
+   * Drops the parsed request once the final response is sent, keeping what the rest of the transaction
+   * reads: its branch for the logger and, for an RFC 2543 peer, its To tag for matching. Both are copied
+   * so that they do not pin the message's header section (ownedString).
+   */
+  protected releaseRequest(): void {
+    const request = this.requestKept;
+    if (request === undefined) return;
+    this.releasedBranch = ownedString(request.via[0]?.params.get('branch') ?? '');
+    if (usesRfc2543Matching(request)) this.releasedToTag = ownedString(toTagOf(request));
+    this.requestKept = undefined;
+    this.receivedKept = undefined;
+  }
+
+  private released(): DialtoneError {
+    return new DialtoneError(ErrorCodes.internal, `the ${this.method} server transaction keeps no request after its final response`);
+  }
+
   /** The TU's response to the request; what happens depends on the state (see each machine). */
   abstract respond(response: SipResponse): void;
 
@@ -55,8 +116,8 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
     if (!Number.isInteger(response.status) || response.status < 100 || response.status > 699) {
       throw new RangeError(`invalid response status ${response.status}`);
     }
-    if (response.cseq.method !== this.request.cseq.method || response.cseq.seq !== this.request.cseq.seq) {
-      throw new RangeError(`response CSeq ${response.cseq.seq} ${response.cseq.method} does not answer ${this.request.cseq.seq} ${this.request.cseq.method}`);
+    if (response.cseq.method !== this.cseqMethod || response.cseq.seq !== this.cseqSeq) {
+      throw new RangeError(`response CSeq ${response.cseq.seq} ${response.cseq.method} does not answer ${this.cseqSeq} ${this.cseqMethod}`);
     }
   }
 
@@ -80,7 +141,7 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
 
   /** Hands a response to the transport; a failure becomes a transport error of this transaction. */
   protected transmit(response: SipResponse): void {
-    this.context.transport.sendResponse(response, this.received).then(
+    this.context.transport.sendResponse(response, this.arrival).then(
       () => undefined,
       (error: unknown) => {
         if (!this.terminated) this.onTransportError(asTransportError(error));

@@ -262,7 +262,7 @@ export class TransactionManager implements TransportListener {
     if (!usesRfc2543Matching(request)) return true;
     const tag = toTagOf(request);
     if (request.method === 'ACK') return tag === (transaction.localTag ?? '');
-    return tag === toTagOf(transaction.request);
+    return tag === transaction.requestToTag;
   }
 
   private createServer(key: string, received: ReceivedMessage): ServerTransaction {

@@ -1,5 +1,4 @@
 import { DialtoneError, ErrorCodes, isDialtoneError, type Clock, type Logger, type TimerHandle } from '../../kernel/index.js';
-import type { SipRequest } from '../message/types.js';
 import type { SipTransport } from '../transport/types.js';
 import type { TimerSettings } from './timer-values.js';
 
@@ -20,7 +19,8 @@ export type TimerName = 'A' | 'B' | 'C' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J
  * on the injected clock, isolation of TU callbacks, and termination that cancels every timer.
  */
 export abstract class Transaction<State extends string> {
-  readonly request: SipRequest;
+  /** The method of the request that created the transaction. */
+  readonly method: string;
   protected readonly context: TransactionContext;
   private readonly kind: string;
   private childLogger: Logger | undefined;
@@ -29,8 +29,8 @@ export abstract class Transaction<State extends string> {
   private timerHandles: Map<TimerName, TimerHandle> | undefined;
   private stateListeners: Set<(state: State) => void> | undefined;
 
-  protected constructor(request: SipRequest, initial: State, context: TransactionContext, kind: string) {
-    this.request = request;
+  protected constructor(method: string, initial: State, context: TransactionContext, kind: string) {
+    this.method = method;
     this.current = initial;
     this.context = context;
     this.kind = kind;
@@ -41,7 +41,7 @@ export abstract class Transaction<State extends string> {
    * (for the JSON logger) several closures, and the hot path logs nothing.
    */
   protected get logger(): Logger {
-    this.childLogger ??= this.context.logger.child({ transaction: this.kind, branch: this.branch || null, method: this.request.method });
+    this.childLogger ??= this.context.logger.child({ transaction: this.kind, branch: this.branch || null, method: this.method });
     return this.childLogger;
   }
 
@@ -50,9 +50,7 @@ export abstract class Transaction<State extends string> {
   }
 
   /** The branch of the top Via of the request that created the transaction. */
-  get branch(): string {
-    return this.request.via[0]?.params.get('branch') ?? '';
-  }
+  abstract get branch(): string;
 
   get terminated(): boolean {
     return this.current === 'terminated';

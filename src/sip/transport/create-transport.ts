@@ -33,6 +33,7 @@ import type { FramingFailure } from './stream-framer.js';
 import type {
   Endpoint,
   ReceivedMessage,
+  RequestArrival,
   SendOptions,
   SentRequest,
   SipTransport,
@@ -457,7 +458,7 @@ class Transport implements SipTransport {
     return { local: connection.local, remote, connectionId: connection.id };
   }
 
-  async sendResponse(response: SipResponse, request?: ReceivedMessage): Promise<void> {
+  async sendResponse(response: SipResponse, request?: RequestArrival): Promise<void> {
     this.assertOpen();
     const via = response.via[0];
     if (via === undefined) throw new DialtoneError(ErrorCodes.sipTransportFailure, 'response has no Via');

@@ -5,6 +5,7 @@ export type {
   Endpoint,
   ListenOptions,
   ReceivedMessage,
+  RequestArrival,
   SendOptions,
   SentRequest,
   SipTransport,

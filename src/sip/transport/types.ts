@@ -25,6 +25,9 @@ export interface ReceivedMessage {
   connectionId?: string;
 }
 
+/** Where a request arrived: what sending its responses back needs (RFC 3261 §18.2.2, RFC 3581 §4). */
+export type RequestArrival = Pick<ReceivedMessage, 'remote' | 'local' | 'connectionId'>;
+
 /** The layer above (transactions). A listener that throws is isolated and logged. */
 export interface TransportListener {
   onMessage(received: ReceivedMessage): void;
@@ -65,7 +68,7 @@ export interface SipTransport {
    * request arrived on if it is still open (reliable transports), else to received/rport, maddr, or
    * the sent-by port. Rejects with DialtoneError(ErrorCodes.sipTransportFailure) when it cannot.
    */
-  sendResponse(response: SipResponse, request?: ReceivedMessage): Promise<void>;
+  sendResponse(response: SipResponse, request?: RequestArrival): Promise<void>;
   /** TCP and TLS are reliable (RFC 3261 §17: timers E/G/A are not retransmitted over them). */
   isReliable(protocol: TransportProtocol): boolean;
   /** The endpoints actually listening, with OS-assigned ports resolved. */

@@ -43,6 +43,10 @@ export interface AcceptOptions {
 
 export class IncomingCall implements DialogOwner {
   readonly transaction: InviteServerTransaction;
+  /** The INVITE, kept by the call: its transaction keeps it only until the final response. */
+  readonly request: SipRequest;
+  /** The INVITE as received: its source, for logs and for the call engine's From/Contact decisions. */
+  readonly received: ReceivedMessage;
   /** Our To tag, the same on every response (RFC 3261 §8.2.6.2, §9.2 "SHOULD be the same"). */
   readonly localTag = randomToken();
   private readonly core: UaCore;
@@ -56,6 +60,8 @@ export class IncomingCall implements DialogOwner {
     this.core = core;
     this.sessionTimer = sessionTimer?.kind === 'accept' ? sessionTimer : { kind: 'accept', headers: [], outcome: { active: false } };
     this.transaction = transaction;
+    this.request = transaction.request;
+    this.received = transaction.received;
     this.resolver = resolver;
     this.events = new TypedEvents<IncomingCallEvents>((error, event) =>
       core.logger.error('incoming call listener threw', { event: String(event), error: String(error) }));
@@ -65,10 +71,6 @@ export class IncomingCall implements DialogOwner {
   on<K extends keyof IncomingCallEvents>(event: K, listener: IncomingCallEvents[K]): this {
     this.events.on(event, listener);
     return this;
-  }
-
-  get request(): SipRequest {
-    return this.transaction.request;
   }
 
   get state(): IncomingCallState {
@@ -83,11 +85,6 @@ export class IncomingCall implements DialogOwner {
   /** Whether the INVITE carries no offer (RFC 3261 §13.2.1): ours then goes in the 2xx, theirs in the ACK. */
   get offerless(): boolean {
     return this.remoteSdp === undefined;
-  }
-
-  /** The packet's source, for logs and for the call engine's From/Contact decisions. */
-  get received(): ReceivedMessage {
-    return this.transaction.received;
   }
 
   /**

@@ -4,6 +4,7 @@ import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/me
 import type {
   Endpoint,
   ReceivedMessage,
+  RequestArrival,
   SendOptions,
   SipTransport,
   TransportListener,
@@ -81,7 +82,7 @@ export class LinkedTransport implements SipTransport {
     return Promise.resolve({ local: this.local, remote });
   }
 
-  sendResponse(response: SipResponse, _request?: ReceivedMessage): Promise<void> {
+  sendResponse(response: SipResponse, _request?: RequestArrival): Promise<void> {
     this.link.carry(this, response);
     return Promise.resolve();
   }

@@ -2,7 +2,7 @@ import { DialtoneError, ErrorCodes, type Clock } from '../../../../src/kernel/in
 import type { SipMessage, SipRequest, SipResponse } from '../../../../src/sip/message/types.js';
 import type {
   Endpoint,
-  ReceivedMessage,
+  RequestArrival,
   SendOptions,
   SipTransport,
   TransportProtocol,
@@ -47,7 +47,7 @@ export class FakeTransport implements SipTransport {
     return Promise.resolve({ local: { ...this.local, protocol }, remote: { ...destination, protocol } });
   }
 
-  sendResponse(response: SipResponse, _request?: ReceivedMessage): Promise<void> {
+  sendResponse(response: SipResponse, _request?: RequestArrival): Promise<void> {
     this.wire.push({ at: this.clock.now() - this.start, message: response });
     if (this.failing) return Promise.reject(new DialtoneError(ErrorCodes.sipTransportFailure, 'connection closed'));
     return Promise.resolve();

@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { ErrorCodes } from '../../../../src/kernel/index.js';
 import { InviteServerTransaction, type TimerSettings } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
 import { settle } from './fake-transport.js';
 import { harness, recordingServerUser } from './harness.js';
-import { received, request, response } from './messages.js';
+import { received, request, response, retransmission } from './messages.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -149,6 +150,48 @@ describe('InviteServerTransaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
     gc();
     assert.equal(ref.deref(), undefined, 'the 200 is not kept by the transaction');
     assert.equal(transaction.state, 'accepted');
+  });
+
+  describe('after its final response it keeps no request (its 64*T1 needs only the arrival, CSeq, branch and To tags)', () => {
+    function answeredThenForgotten(status: number) {
+      const h = harness();
+      const user = recordingServerUser();
+      const answer = () => {
+        const invite = request({ method: 'INVITE', branch: 'z9hG4bKrelease', transport: 'udp' });
+        const transaction = new InviteServerTransaction(received(invite, 'udp'), h.context);
+        transaction.user = user;
+        const final = response(invite, status, 'uas');
+        transaction.respond(final);
+        return { transaction, final, inviteRef: new WeakRef(invite), again: received(retransmission(invite), 'udp') };
+      };
+      return { ...h, user, ...answer() };
+    }
+
+    it('2xx → Accepted: the INVITE is collected; the TU\'s 2xx retransmissions still pass, INVITE retransmissions are absorbed', async () => {
+      const { transport, transaction, final, inviteRef, again, clock, user } = answeredThenForgotten(200);
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      assert.equal(inviteRef.deref(), undefined, 'the transaction does not keep the INVITE');
+      assert.throws(() => transaction.request, { code: ErrorCodes.internal }, 'reading it after the final response is a programming error');
+      transaction.respond(final);
+      transaction.receiveRequest(again);
+      assert.deepEqual(transport.summary(), ['200', '200']);
+      clock.advance(32_000);
+      assert.equal(transaction.state, 'terminated');
+      assert.equal(user.terminated, 1);
+    });
+
+    it('non-2xx → Completed: the INVITE is collected; a retransmission and Timer G still resend the response, the ACK confirms', async () => {
+      const { transport, transaction, inviteRef, again, clock } = answeredThenForgotten(486);
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      assert.equal(inviteRef.deref(), undefined, 'the transaction does not keep the INVITE');
+      transaction.receiveRequest(again);
+      clock.advance(500);
+      assert.deepEqual(transport.summary(), ['486', '486', '486']);
+      transaction.receiveAck();
+      assert.equal(transaction.state, 'confirmed');
+    });
   });
 
   it('discards a second final response and provisional responses after the final one', () => {

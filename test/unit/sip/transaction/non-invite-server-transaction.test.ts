@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { NonInviteServerTransaction } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
 import { settle } from './fake-transport.js';
 import { harness, recordingServerUser } from './harness.js';
-import { received, request, response } from './messages.js';
+import { received, request, response, retransmission } from './messages.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function start(protocol: TransportProtocol) {
   const h = harness();
@@ -17,6 +22,25 @@ function start(protocol: TransportProtocol) {
 }
 
 describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
+  it('in Completed it keeps no request: the BYE is collected during Timer J, and a retransmission still gets the final response', async () => {
+    const h = harness();
+    const answer = () => {
+      const bye = request({ method: 'BYE', branch: 'z9hG4bKrelease', toTag: 'uas', transport: 'udp' });
+      const transaction = new NonInviteServerTransaction(received(bye, 'udp'), h.context);
+      transaction.respond(response(bye, 200));
+      return { transaction, byeRef: new WeakRef(bye), again: received(retransmission(bye), 'udp') };
+    };
+    const { transaction, byeRef, again } = answer();
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(byeRef.deref(), undefined, 'the transaction does not keep the BYE');
+    transaction.receiveRequest(again);
+    assert.deepEqual(h.transport.summary(), ['200', '200']);
+    assert.equal(transaction.branch, 'z9hG4bKrelease', 'its branch is kept for the logger');
+    h.clock.advance(32_000);
+    assert.equal(transaction.state, 'terminated');
+  });
+
   for (const protocol of ['udp', 'tcp'] as const) {
     describe(`over ${protocol.toUpperCase()}`, () => {
       it('Trying: request retransmissions are discarded; no 100 is sent on its own', () => {

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { silentLogger } from '../../../../src/kernel/index.js';
 import { createResponse } from '../../../../src/sip/message/index.js';
+import type { SipRequest } from '../../../../src/sip/message/types.js';
 import { InviteClientTransaction, TransactionManager, type ClientTransaction, type ServerTransaction } from '../../../../src/sip/transaction/index.js';
 import { FakeClock } from '../../../support/fake-clock.js';
 import { FakeTransport, settle } from './fake-transport.js';
@@ -35,14 +36,15 @@ test('transaction layer: nothing escapes onMessage, every client TU gets one fin
     fc.asyncProperty(fc.array(event, { minLength: 15, maxLength: 40 }), async (events) => {
       const clock = new FakeClock();
       const transport = new FakeTransport(clock);
-      const servers: ServerTransaction[] = [];
+      // With the request each came with: a server transaction keeps it only until its final response.
+      const servers: Array<{ transaction: ServerTransaction; request: SipRequest }> = [];
       const clients: Array<{ transaction: ClientTransaction; user: ReturnType<typeof recordingClientUser> }> = [];
       const manager = new TransactionManager({
         transport,
         clock,
         logger: silentLogger,
         user: {
-          onRequest: (transaction) => servers.push(transaction),
+          onRequest: (transaction) => servers.push({ transaction, request: transaction.request }),
           onAck: () => undefined,
           onCancel: (invite) => invite.respond(createResponse(invite.request, 487, undefined, { toTag: 'uas' })),
         },
@@ -68,7 +70,7 @@ test('transaction layer: nothing escapes onMessage, every client TU gets one fin
           }
           case 'tu-respond': {
             const target = servers[step.index % Math.max(servers.length, 1)];
-            if (target !== undefined) target.respond(createResponse(target.request, step.status, undefined, { toTag: 'uas' }));
+            if (target !== undefined) target.transaction.respond(createResponse(target.request, step.status, undefined, { toTag: 'uas' }));
             break;
           }
           case 'cancel': {
@@ -86,9 +88,9 @@ test('transaction layer: nothing escapes onMessage, every client TU gets one fin
         await settle();
       }
       // The TU answers whatever it left pending; then time runs out every timer (Timer C, §9.1, B, F, H, J…).
-      for (const transaction of servers) {
+      for (const { transaction, request } of servers) {
         if (transaction.state === 'trying' || transaction.state === 'proceeding') {
-          transaction.respond(createResponse(transaction.request, 500, undefined, { toTag: 'uas' }));
+          transaction.respond(createResponse(request, 500, undefined, { toTag: 'uas' }));
         }
       }
       for (let minute = 0; minute < 10; minute++) {

@@ -247,6 +247,18 @@ describe('TransactionManager', () => {
       assert.equal(user.requests.length, 2);
     });
 
+    it('RFC 2543 peers: a re-INVITE with a To tag is still matched by it after the final response (the transaction keeps the tag, not the request)', () => {
+      const { manager, user, transport } = setup((transaction) => transaction.respond(response(transaction.request, 491)));
+      const reinvite = request({ method: 'INVITE', branch: '5678efgh', toTag: 'dialog-tag-of-some-length' });
+      manager.onMessage(received(reinvite));
+      manager.onMessage(received(retransmission(reinvite)));
+      assert.equal(user.requests.length, 1);
+      assert.deepEqual(transport.summary(), ['491', '491']);
+      const otherDialog = request({ method: 'INVITE', branch: '5678efgh', toTag: 'another-dialog-tag' });
+      manager.onMessage(received(otherDialog));
+      assert.equal(user.requests.length, 2, 'a different To tag is another request');
+    });
+
     it('forgets a server transaction when it terminates', () => {
       const { manager, user } = setup((transaction) => transaction.respond(response(transaction.request, 200)));
       const options = request({ method: 'OPTIONS', branch: 'z9hG4bKo' });
