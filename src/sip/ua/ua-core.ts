@@ -9,6 +9,7 @@ import { locate, locateRequestFor, type Resolver, type SipTarget } from '../loca
 import type { HeaderField, NameAddr, SipRequest, SipResponse, SipUri } from '../message/index.js';
 import { ParamList } from '../message/index.js';
 import type {
+  ClientTransaction,
   ClientTransactionTarget,
   ClientTransactionUser,
   ServerTransaction,
@@ -97,6 +98,9 @@ export interface FinalResponse {
   synthetic?: SyntheticCause;
 }
 
+/** The user of a non-INVITE client transaction whose final response was delivered: nothing is left to hear. */
+const settledRequestUser: ClientTransactionUser = { onResponse: () => undefined };
+
 /**
  * Sends a request in a client transaction and resolves with its final response (RFC 3261 §8.1.3.1:
  * timeouts and transport errors arrive as synthetic 408/503). When the transaction layer closes
@@ -105,6 +109,7 @@ export interface FinalResponse {
 export function requestFinal(core: UaCore, request: SipRequest, hop: NextHop, onProvisional?: (response: SipResponse) => void): Promise<FinalResponse> {
   return new Promise((resolve) => {
     let done = false;
+    let transaction: ClientTransaction | undefined;
     const user: ClientTransactionUser = {
       onResponse(response, synthetic) {
         if (response.status < 200) {
@@ -113,6 +118,9 @@ export function requestFinal(core: UaCore, request: SipRequest, hop: NextHop, on
         }
         if (done) return;
         done = true;
+        // What is left of the transaction (Timer K, §17.1.2.2) only absorbs retransmissions: it need not
+        // keep this request, its caller's promise and what that holds for it.
+        if (transaction !== undefined) transaction.user = settledRequestUser;
         resolve(synthetic === undefined ? { response } : { response, synthetic });
       },
       onTerminated() {
@@ -122,7 +130,7 @@ export function requestFinal(core: UaCore, request: SipRequest, hop: NextHop, on
       },
     };
     try {
-      core.transactions.request(request, hop, user);
+      transaction = core.transactions.request(request, hop, user);
     } catch (error) {
       done = true;
       resolve({

@@ -43,7 +43,7 @@ async function pair() {
     await run(200);
     await closing;
   };
-  return { a, b, target, from, run, close };
+  return { a, b, target, from, run, close, link };
 }
 
 /** Listeners like the call engine's: closures over state of its own, of which only a WeakRef is returned. */
@@ -131,6 +131,44 @@ describe('UA: a finished call lets go of the application\'s listeners while the 
     assert.equal(await collected(refs[2]!), true, 'the caller\'s SipCall is let go');
     assert.equal(await collected(refs[3]!), true, 'the 200 that answered the call is let go');
     assert.equal(await collected(refs[4]!), true, 'the callee\'s SipCall is let go');
+    await close();
+  });
+
+  it('ended: the BYE transactions, kept for Timer K (client) and Timer J (server), keep neither the BYE received nor its 200', async () => {
+    const { a, b, target, from, run, close, link } = await pair();
+    const byeMessages: WeakRef<object>[] = [];
+    for (const side of [link.a, link.b]) {
+      const inner = side.listener!;
+      side.listener = {
+        onMessage: (received) => {
+          if (received.message.cseq.method === 'BYE') byeMessages.push(new WeakRef(received.message));
+          inner.onMessage(received);
+        },
+      };
+    }
+    const finishedCall = async (): Promise<void> => {
+      let incoming: IncomingCall | undefined;
+      b.onIncomingCall((call) => (incoming = call));
+      const outgoing = a.invite({ target, from, body: OFFER });
+      await run(50);
+      assert.ok(incoming !== undefined, 'the INVITE arrived');
+      const accepted = incoming.accept(ANSWER);
+      await run(100);
+      await accepted;
+      const outcome = await outgoing.outcome;
+      assert.ok(outcome.kind === 'answered');
+      const ending = outcome.call.bye();
+      await run(100);
+      assert.equal((await ending).status, 200);
+      incoming = undefined;
+    };
+    await finishedCall();
+    await run(1_000);
+    assert.equal(byeMessages.length, 2, 'the BYE reached b and its 200 reached a');
+    assert.ok(a.transactions.stats().clientTransactions >= 2, 'the BYE client transaction is kept for Timer K');
+    assert.ok(b.transactions.stats().serverTransactions >= 2, 'the BYE server transaction is kept for Timer J');
+    assert.equal(await collected(byeMessages[0]!), true, 'the BYE is let go by its server transaction');
+    assert.equal(await collected(byeMessages[1]!), true, 'the 200 is let go by the BYE client transaction');
     await close();
   });
 
