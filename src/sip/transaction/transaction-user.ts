@@ -62,7 +62,8 @@ export type ServerTransaction = InviteServerTransaction | NonInviteServerTransac
 export interface TransactionLayerUser {
   /**
    * RFC 3261 §17.2.1 / §17.2.2: a new request creates a server transaction and "the request MUST be passed
-   * to the TU". The TU answers through `transaction.respond(…)` and may set `transaction.user`.
+   * to the TU". The TU answers through `transaction.respond(…)` and may set `transaction.user`. The
+   * transaction keeps `request` only until its final response: a TU that needs it longer keeps it.
    */
   onRequest(transaction: ServerTransaction): void;
   /**

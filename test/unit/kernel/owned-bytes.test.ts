@@ -4,7 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ownedBytes } from '../../../src/kernel/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { ownedBytes, ownedString } from '../../../src/kernel/index.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 function ownsItsMemory(bytes: Buffer): boolean {
   return bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
@@ -33,4 +38,25 @@ test('a view of a larger buffer is copied out, so it neither pins nor aliases th
 test('empty input gives an empty buffer', () => {
   assert.equal(ownedBytes('').length, 0);
   assert.equal(ownedBytes(new Uint8Array(0)).length, 0);
+});
+
+test('ownedString: the same text, without keeping the string it was cut from alive', () => {
+  assert.equal(ownedString('short'), 'short');
+  assert.equal(ownedString('z9hG4bK776asdhds-café'), 'z9hG4bK776asdhds-café');
+  // A flat parent of 32 MiB, as a parsed message's header section (decoded from its datagram) is to its values.
+  const cut = (keep: (value: string) => string): string => {
+    const parent = Buffer.alloc(32 * 2 ** 20, 'Via: SIP/2.0/UDP h;branch=z9hG4bK776asdhds\r\n').toString('latin1');
+    return keep(parent.slice(26, 42));
+  };
+  const heldAfterCutting = (keep: (value: string) => string): number => {
+    const value = cut(keep);
+    gc();
+    // A string this long, decoded from a Buffer, is external: its characters count in `external`.
+    const { heapUsed, external } = process.memoryUsage();
+    assert.equal(value, 'z9hG4bK776asdhds');
+    return heapUsed + external;
+  };
+  const sliced = heldAfterCutting((value) => value);
+  const owned = heldAfterCutting(ownedString);
+  assert.ok(sliced - owned > 16 * 2 ** 20, `a plain substring keeps its parent (the premise), ownedString does not: ${((sliced - owned) / 2 ** 20).toFixed(1)} MiB apart`);
 });

@@ -46,6 +46,27 @@ async function pair() {
   return { a, b, target, from, run, close, link };
 }
 
+/** One call from a to b, answered, then ended by the caller; what it made is returned, nothing else keeps it. */
+async function callAnsweredThenEnded({ a, b, target, from, run }: Awaited<ReturnType<typeof pair>>) {
+  let incoming: IncomingCall | undefined;
+  b.onIncomingCall((call) => (incoming = call));
+  const outgoing = a.invite({ target, from, body: OFFER });
+  await run(50);
+  assert.ok(incoming !== undefined, 'the INVITE arrived');
+  const accepted = incoming.accept(ANSWER);
+  await run(100);
+  const callee = await accepted;
+  const outcome = await outgoing.outcome;
+  assert.ok(outcome.kind === 'answered');
+  const ending = outcome.call.bye();
+  await run(100);
+  const ended = await ending;
+  assert.equal(callee.isEnded, true);
+  const made = { outgoing, incoming, caller: outcome.call, answer: outcome.response, callee, ended };
+  incoming = undefined; // b keeps the handler above, which closes over this variable
+  return made;
+}
+
 /** Listeners like the call engine's: closures over state of its own, of which only a WeakRef is returned. */
 function listenOn(targets: { outgoing?: OutgoingCall; incoming?: IncomingCall; calls?: SipCall[] }): WeakRef<object> {
   const payload = { media: new Uint8Array(64 * 1024) };
@@ -101,26 +122,12 @@ describe('UA: a finished call lets go of the application\'s listeners while the 
   });
 
   it('answered then ended: the INVITE transactions, kept 64*T1, keep neither the OutgoingCall and its outcome nor the IncomingCall', async () => {
-    const { a, b, target, from, run, close } = await pair();
+    const ua = await pair();
+    const { a, b, run, close } = ua;
     // Everything of the call is made in here; only WeakRefs come out.
     const finishedCall = async (): Promise<WeakRef<object>[]> => {
-      let incoming: IncomingCall | undefined;
-      b.onIncomingCall((call) => (incoming = call));
-      const outgoing = a.invite({ target, from, body: OFFER });
-      await run(50);
-      assert.ok(incoming !== undefined, 'the INVITE arrived');
-      const accepted = incoming.accept(ANSWER);
-      await run(100);
-      const callee = await accepted;
-      const outcome = await outgoing.outcome;
-      assert.ok(outcome.kind === 'answered');
-      const ending = outcome.call.bye();
-      await run(100);
-      await ending;
-      assert.equal(callee.isEnded, true);
-      const refs = [outgoing, incoming, outcome.call, outcome.response, callee].map((held) => new WeakRef(held));
-      incoming = undefined; // the handler above, which b keeps, closes over this variable
-      return refs;
+      const { outgoing, incoming, caller, answer, callee } = await callAnsweredThenEnded(ua);
+      return [outgoing, incoming, caller, answer, callee].map((held) => new WeakRef(held));
     };
     const refs = await finishedCall();
     await run(1_000);
@@ -135,7 +142,8 @@ describe('UA: a finished call lets go of the application\'s listeners while the 
   });
 
   it('ended: the BYE transactions, kept for Timer K (client) and Timer J (server), keep neither the BYE received nor its 200', async () => {
-    const { a, b, target, from, run, close, link } = await pair();
+    const ua = await pair();
+    const { a, b, run, close, link } = ua;
     const byeMessages: WeakRef<object>[] = [];
     for (const side of [link.a, link.b]) {
       const inner = side.listener!;
@@ -146,23 +154,7 @@ describe('UA: a finished call lets go of the application\'s listeners while the 
         },
       };
     }
-    const finishedCall = async (): Promise<void> => {
-      let incoming: IncomingCall | undefined;
-      b.onIncomingCall((call) => (incoming = call));
-      const outgoing = a.invite({ target, from, body: OFFER });
-      await run(50);
-      assert.ok(incoming !== undefined, 'the INVITE arrived');
-      const accepted = incoming.accept(ANSWER);
-      await run(100);
-      await accepted;
-      const outcome = await outgoing.outcome;
-      assert.ok(outcome.kind === 'answered');
-      const ending = outcome.call.bye();
-      await run(100);
-      assert.equal((await ending).status, 200);
-      incoming = undefined;
-    };
-    await finishedCall();
+    assert.equal((await callAnsweredThenEnded(ua)).ended.status, 200);
     await run(1_000);
     assert.equal(byeMessages.length, 2, 'the BYE reached b and its 200 reached a');
     assert.ok(a.transactions.stats().clientTransactions >= 2, 'the BYE client transaction is kept for Timer K');
