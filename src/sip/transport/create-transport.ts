@@ -53,6 +53,8 @@ const DEFAULTS = {
   maxConnections: 1024,
   connectTimeoutMs: 10_000,
   limits: { maxHeaderBytes: 16 * 1024, maxBodyBytes: 65_535, maxDatagramBytes: 65_535, maxPendingWriteBytes: 1024 * 1024 } satisfies TransportLimits,
+  // About a second of SIP at 500 calls/s (~4,000 datagrams a second, ~2 KiB each as the kernel counts them).
+  udpReceiveBufferBytes: 4 * 1024 * 1024,
 } as const;
 
 /** RFC 3261 §18.1.1: "larger than 1300 bytes and the path MTU is unknown". */
@@ -93,6 +95,7 @@ class Transport implements SipTransport {
   private readonly maxConnections: number;
   private readonly connectTimeoutMs: number;
   private readonly udpThreshold: number;
+  private readonly udpReceiveBufferBytes: number;
   private readonly publicAddress: string | undefined;
   private readonly tls: TransportOptions['tls'];
   /** Options of every outgoing TLS connect, settled once (see clientTlsOptions). */
@@ -143,6 +146,7 @@ class Transport implements SipTransport {
         : options.mtu !== undefined
           ? options.mtu - MTU_MARGIN
           : UNKNOWN_MTU_THRESHOLD;
+    this.udpReceiveBufferBytes = options.udpReceiveBufferBytes ?? DEFAULTS.udpReceiveBufferBytes;
     this.publicAddress = options.publicAddress;
     this.tls = options.tls;
     this.tlsClient = clientTlsOptions(options);
@@ -183,11 +187,38 @@ class Transport implements SipTransport {
         const bound = socket.address();
         const local: Endpoint = { protocol: 'udp', address: canonicalAddress(bound.address), port: bound.port };
         socket.on('error', (error) => this.logger.warn('udp socket error', { local: formatEndpoint(local), error: error.message }));
+        this.enlargeReceiveBuffer(socket, local);
         socket.on('message', (data, remote) => this.onDatagram(local, data, remote));
         this.udpListeners.push({ socket, local });
         resolve();
       });
     });
+  }
+
+  /**
+   * What arrives while the event loop is busy (a GC pause, a burst of calls) waits in the socket's
+   * receive buffer; Linux's default (208 KiB, ~200 SIP datagrams as it counts them) fills in a fraction
+   * of a second at a few hundred calls per second, and every datagram after it is dropped and comes
+   * back as a retransmission, which is more load. Linux caps the size at net.core.rmem_max: when that
+   * grants less than asked, the operator is told how to raise it.
+   */
+  private enlargeReceiveBuffer(socket: UdpSocket, local: Endpoint): void {
+    if (this.udpReceiveBufferBytes <= 0) return;
+    try {
+      socket.setRecvBufferSize(this.udpReceiveBufferBytes);
+    } catch (error) {
+      this.logger.warn('udp receive buffer not enlarged', { local: formatEndpoint(local), error: String(error) });
+      return;
+    }
+    // Linux reports twice what it granted (the other half is its bookkeeping).
+    const granted = socket.getRecvBufferSize();
+    if (granted < this.udpReceiveBufferBytes) {
+      this.logger.warn('udp receive buffer smaller than asked: bursts beyond it are dropped (raise net.core.rmem_max)', {
+        local: formatEndpoint(local),
+        askedBytes: this.udpReceiveBufferBytes,
+        grantedBytes: granted,
+      });
+    }
   }
 
   private listenStream(protocol: 'tcp' | 'tls', address: string, port: number): Promise<void> {

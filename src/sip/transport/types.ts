@@ -187,6 +187,11 @@ export interface TransportOptions {
   /** Connect timeout for outgoing TCP/TLS connections. Default 10 000 ms. */
   connectTimeoutMs?: number;
   /**
+   * SO_RCVBUF of each UDP listener: what it holds while the event loop is busy. Default 4 MiB; Linux
+   * caps it at net.core.rmem_max (a warning says so); 0 leaves the system's default.
+   */
+  udpReceiveBufferBytes?: number;
+  /**
    * RFC 3261 §18.1.1: "If a request is within 200 bytes of the path MTU, or if it is larger than 1300
    * bytes and the path MTU is unknown", it goes over TCP. With `mtu` set the threshold is mtu − 200;
    * unset, it is 1300 bytes.

@@ -1,0 +1,108 @@
+/**
+ * Issue 8 (the rate held for 60 s): while the engine's event loop is busy (a GC pause, a burst of
+ * calls), what arrives waits in the UDP socket's receive buffer. Linux's default, 208 KiB, held ~200 SIP
+ * datagrams: at 320 calls/s a stall of a tenth of a second overflowed it, every datagram after it was
+ * dropped and came back as a retransmission, and the run collapsed. The transport enlarges it.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../../../src/kernel/index.js';
+import { createTransport } from '../../../../src/sip/transport/index.js';
+import { Inbox, eventually, requestText } from './helpers.js';
+
+const BURST = 2_000;
+
+/** Sends `count` datagrams to `port` from another thread, then sets the shared flag and notifies. */
+const senderSource = `
+const { workerData } = require('node:worker_threads');
+const dgram = require('node:dgram');
+const socket = dgram.createSocket('udp4');
+const flag = new Int32Array(workerData.shared);
+let sent = 0;
+const next = () => {
+  if (sent === workerData.count) {
+    socket.close();
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    return;
+  }
+  const text = workerData.template.replace('BRANCH', 'z9hG4bKburst' + sent);
+  sent++;
+  socket.send(text, workerData.port, '127.0.0.1', next);
+};
+next();
+`;
+
+/** Keeps this thread's event loop blocked until the sender has sent everything (or 10 s pass). */
+async function burstWhileBlocked(port: number, count: number): Promise<void> {
+  const shared = new SharedArrayBuffer(4);
+  const flag = new Int32Array(shared);
+  const template = requestText({ via: 'SIP/2.0/UDP 127.0.0.1:5099;branch=BRANCH', extra: ['X-Padding: ' + 'p'.repeat(300)] });
+  const worker = new Worker(senderSource, { eval: true, workerData: { shared, count, port, template } });
+  const started = new Promise((resolve) => worker.once('online', resolve));
+  await started;
+  Atomics.wait(flag, 0, 0, 10_000);
+  assert.equal(Atomics.load(flag, 0), 1, 'the sender finished while the loop was blocked');
+  await worker.terminate();
+}
+
+function recordingLogger(): { logger: Logger; warnings: { message: string; fields: Record<string, unknown> }[] } {
+  const warnings: { message: string; fields: Record<string, unknown> }[] = [];
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message, fields = {}) => void warnings.push({ message, fields }),
+    error: () => undefined,
+    child: () => logger,
+  };
+  return { logger, warnings };
+}
+
+describe('UDP transport: the receive buffer absorbs a busy event loop', { timeout: 60_000 }, () => {
+  it(`${BURST} requests (~0.9 MB) arriving while the event loop is blocked all reach the listener`, async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    assert.ok(rmemMax >= 4 * 1024 * 1024, `net.core.rmem_max is ${rmemMax}: this test needs 4 MiB (.ci/run raises it)`);
+    const inbox = new Inbox();
+    const { logger, warnings } = recordingLogger();
+    const transport = await createTransport({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], logger }, inbox);
+    try {
+      await burstWhileBlocked(transport.listening()[0]!.port, BURST);
+      await eventually(() => inbox.messages.length === BURST, `all ${BURST} requests reached the listener`);
+      assert.deepEqual(warnings, []);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('the premise: with the system default buffer the same burst loses most of it', async () => {
+    const inbox = new Inbox();
+    const transport = await createTransport({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], udpReceiveBufferBytes: 0 }, inbox);
+    try {
+      await burstWhileBlocked(transport.listening()[0]!.port, BURST);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(inbox.messages.length < BURST / 2, `${inbox.messages.length} of ${BURST} arrived`);
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('a buffer the system caps below what was asked is reported, with how to raise it', async () => {
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const { logger, warnings } = recordingLogger();
+    const asked = rmemMax * 4;
+    const transport = await createTransport(
+      { listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], udpReceiveBufferBytes: asked, logger },
+      new Inbox(),
+    );
+    try {
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!.message, /net\.core\.rmem_max/);
+      assert.equal(warnings[0]!.fields['askedBytes'], asked);
+      assert.ok(Number(warnings[0]!.fields['grantedBytes']) < asked);
+    } finally {
+      await transport.close();
+    }
+  });
+});
