@@ -22,8 +22,8 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
   user: ServerTransactionUser = {};
   /** The response the transaction retransmits when asked (a provisional, or a final one in Completed). */
   protected lastResponse: SipResponse | undefined;
+  /** The request as received, until the final response (its message is a request: checked at construction). */
   private receivedKept: ReceivedMessage | undefined;
-  private requestKept: SipRequest | undefined;
   private readonly arrival: RequestArrival;
   private readonly cseqSeq: number;
   private readonly cseqMethod: string;
@@ -37,7 +37,6 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
     if (request.kind !== 'request') throw new TypeError('a server transaction is created by a request');
     super(ownedString(request.method), initial, context, kind);
     this.receivedKept = received;
-    this.requestKept = request;
     this.arrival = received.connectionId === undefined
       ? { remote: received.remote, local: received.local }
       : { remote: received.remote, local: received.local, connectionId: received.connectionId };
@@ -56,17 +55,16 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
 
   /** The request that created the transaction, until its final response (as `received`). */
   get request(): SipRequest {
-    if (this.requestKept === undefined) throw this.released();
-    return this.requestKept;
+    return this.received.message as SipRequest;
   }
 
   get branch(): string {
-    return this.requestKept === undefined ? this.releasedBranch : (this.requestKept.via[0]?.params.get('branch') ?? '');
+    return this.receivedKept === undefined ? this.releasedBranch : (this.request.via[0]?.params.get('branch') ?? '');
   }
 
   /** The request's To tag ('' when none): RFC 2543 matching compares it (§17.2.3). */
   get requestToTag(): string {
-    return this.requestKept === undefined ? this.releasedToTag : toTagOf(this.requestKept);
+    return this.receivedKept === undefined ? this.releasedToTag : toTagOf(this.request);
   }
 
   /** The request is received over a reliable transport (TCP/TLS): no response retransmissions. */
@@ -94,11 +92,10 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
    * so that they do not pin the message's header section (ownedString).
    */
   protected releaseRequest(): void {
-    const request = this.requestKept;
-    if (request === undefined) return;
+    if (this.receivedKept === undefined) return;
+    const request = this.request;
     this.releasedBranch = ownedString(request.via[0]?.params.get('branch') ?? '');
     if (usesRfc2543Matching(request)) this.releasedToTag = ownedString(toTagOf(request));
-    this.requestKept = undefined;
     this.receivedKept = undefined;
   }
 
