@@ -1,6 +1,9 @@
 /**
  * Relay benchmark: N concurrent G.711 20 ms call pairs relayed both ways on loopback, through our
- * engine (PortAllocator + MediaPort + RelayBridge), through a bare Node dgram forwarder (recv on one
+ * engine (PortAllocator + MediaPort + RelayBridge) twice, with its sockets on the main thread
+ * (`engine`) and on the media I/O thread as `dialtone start` runs them (`engine-io`: DatagramThread;
+ * its CPU per packet counts both threads, and `main thread` the main one alone; pinned, both threads
+ * share the relay's one core), through a bare Node dgram forwarder (recv on one
  * socket, send on its connected partner: the ceiling) and, where Debian's rtpengine-daemon is
  * installed, through rtpengine's userspace relay (the C media peer), in the same run, alternately,
  * under the same load.
@@ -39,7 +42,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { systemClock } from '../src/kernel/index.js';
+import { DatagramThread, systemClock } from '../src/kernel/index.js';
 import {
   MediaPort,
   PortAllocator,
@@ -50,7 +53,7 @@ import {
   type DatagramSocket,
   type RemoteEndpoint,
 } from '../src/media/index.js';
-import { freeUdpPort, machineBusyUs, procCpuUs, stopChild } from './e2e-sipp.js';
+import { freeUdpPort, machineBusyUs, mainThreadCpuUs, procCpuUs, stopChild } from './e2e-sipp.js';
 import {
   HOST,
   IpcChild,
@@ -182,9 +185,14 @@ async function bareRelay(loadA: number[], loadB: number[]): Promise<MeasuredRela
   return { ...(await bareForwarder(loadA, loadB)), cpuUs: ownCpuUs, describe: () => '' };
 }
 
-/** Our engine: each call is two MediaPorts from the allocator, joined by a RelayBridge. */
-async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): Promise<MeasuredRelay> {
-  const allocator = new PortAllocator(RELAY_PORT_RANGE);
+/**
+ * Our engine: each call is two MediaPorts from the allocator, joined by a RelayBridge. With
+ * `ioThread`, the sockets are on a DatagramThread, as `dialtone start` runs them; without, on this
+ * thread (the relay's own figures before the I/O thread existed).
+ */
+async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number, ioThread: boolean): Promise<MeasuredRelay> {
+  const thread = ioThread ? new DatagramThread() : undefined;
+  const allocator = new PortAllocator(RELAY_PORT_RANGE, thread?.bind);
   const ports: MediaPort[] = [];
   const bridges: RelayBridge[] = [];
   const format = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
@@ -212,12 +220,14 @@ async function engineRelay(loadA: number[], loadB: number[], rtcpSink: number): 
         foreign += c.rtpForeign;
         malformed += c.rtpMalformed;
       }
-      return `(engine counters incl. warm-up: relayed=${relayed} malformed=${malformed} foreign=${foreign})`;
+      const dropped = thread === undefined ? '' : ` io-thread-dropped=${thread.droppedDatagrams}`;
+      return `(engine counters incl. warm-up: relayed=${relayed} malformed=${malformed} foreign=${foreign}${dropped})`;
     },
     async close() {
       for (const bridge of bridges) bridge.close();
       for (const port of ports) port.close();
       await sleep(200);
+      await thread?.close();
     },
   };
 }
@@ -490,6 +500,8 @@ interface StepResult {
   jitterP99Ms: number;
   relayCpuPct: number;
   relayUsPerPacket: number;
+  /** Of relayUsPerPacket: this process's main thread (the whole of it but for the I/O thread and V8's helpers). */
+  relayMainUsPerPacket: number;
   loadCpuPct: number;
   kernelRcvbufErrors: number;
   /** p99 event-loop delay of this process (the relay, unless rtpengine is): how long a datagram may wait for its turn. */
@@ -506,12 +518,14 @@ async function measure(load: Load, relay: MeasuredRelay, external: boolean, rate
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const own0 = ownCpuUs();
+  const main0 = mainThreadCpuUs(process.pid) ?? Number.NaN;
   const relay0 = relay.cpuUs();
   const wall0 = performance.now();
   const result = await load.ask<LoadResult>({ cmd: 'run', rate, durationS, drainMs: 500 }, 'result', (durationS + 8) * 1000);
   const wallUs = (performance.now() - wall0) * 1000;
   const relayCpuUs = relay.cpuUs() - relay0;
   const ownUs = ownCpuUs() - own0;
+  const mainUs = (mainThreadCpuUs(process.pid) ?? Number.NaN) - main0;
   loopDelay.disable();
   const othersUs = machineBusyUs() - busy0 - ownUs - (external ? relayCpuUs : 0) - result.cpuUs;
   return {
@@ -526,6 +540,7 @@ async function measure(load: Load, relay: MeasuredRelay, external: boolean, rate
     jitterP99Ms: result.jitterP99Ms,
     relayCpuPct: (100 * relayCpuUs) / wallUs,
     relayUsPerPacket: result.received > 0 ? relayCpuUs / result.received : Number.NaN,
+    relayMainUsPerPacket: result.received > 0 && !external ? mainUs / result.received : Number.NaN,
     loadCpuPct: (100 * result.cpuUs) / (result.wallS * 1e6 + 500e3),
     kernelRcvbufErrors: rcvbufErrors() - kernel0,
     relayLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
@@ -537,7 +552,7 @@ function fmt(step: StepResult): string {
   return (
     `sent=${step.sent} recv=${step.received} lost=${step.lost} delivered=${step.deliveredPps} pkt/s ` +
     `latency p50=${step.p50Ms.toFixed(2)} ms p99=${step.p99Ms.toFixed(2)} ms max=${step.maxMs.toFixed(2)} ms jitter p99=${step.jitterP99Ms.toFixed(2)} ms ` +
-    `relay cpu=${step.relayCpuPct.toFixed(0)}% ${step.relayUsPerPacket.toFixed(2)} µs/pkt loop delay p99=${step.relayLoopDelayP99Ms.toFixed(1)} ms load cpu=${step.loadCpuPct.toFixed(0)}% other processes cpu=${step.othersCpuPct.toFixed(0)}% kernel rcvbuf drops=${step.kernelRcvbufErrors}`
+    `relay cpu=${step.relayCpuPct.toFixed(0)}% ${step.relayUsPerPacket.toFixed(2)} µs/pkt (main thread ${step.relayMainUsPerPacket.toFixed(2)}) loop delay p99=${step.relayLoopDelayP99Ms.toFixed(1)} ms load cpu=${step.loadCpuPct.toFixed(0)}% other processes cpu=${step.othersCpuPct.toFixed(0)}% kernel rcvbuf drops=${step.kernelRcvbufErrors}`
   );
 }
 
@@ -555,7 +570,7 @@ function lowest(steps: StepResult[], figure: (step: StepResult) => number): numb
 }
 
 interface RelayKind {
-  name: 'bare' | 'engine' | 'rtpengine';
+  name: 'bare' | 'engine' | 'engine-io' | 'rtpengine';
   external: boolean;
   open(ports: LoadPorts): Promise<MeasuredRelay>;
   steps: StepResult[];
@@ -573,7 +588,8 @@ async function runCalls(context: BenchContext, calls: number, load: Load, rtpeng
   const rate = calls * PACKETS_PER_CALL_PER_S;
   const kinds: RelayKind[] = [
     { name: 'bare', external: false, open: (ports) => bareRelay(ports.portsA, ports.portsB), steps: [] },
-    { name: 'engine', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink), steps: [] },
+    { name: 'engine', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink, false), steps: [] },
+    { name: 'engine-io', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink, true), steps: [] },
   ];
   if (rtpengine !== undefined) kinds.push({ name: 'rtpengine', external: true, open: (ports) => rtpengine.relay(ports.portsA, ports.portsB), steps: [] });
   for (let round = 1; round <= rounds || (round <= maxRounds && !kinds.every((kind) => quietEnough(kind.steps))); round++) {
@@ -608,7 +624,7 @@ async function runCalls(context: BenchContext, calls: number, load: Load, rtpeng
     const addedP99 = lowest(kind.steps, (s) => s.p99Ms) - lowest(bare!.steps, (s) => s.p99Ms);
     const ppsRatio = step.deliveredPps / bareStep.deliveredPps;
     const capacityRatio = bareStep.relayUsPerPacket / step.relayUsPerPacket;
-    const prefix = `calls${calls}${kind.name === 'engine' ? 'Engine' : 'Rtpengine'}`;
+    const prefix = `calls${calls}${{ engine: 'Engine', 'engine-io': 'EngineIoThread', rtpengine: 'Rtpengine' }[kind.name as 'engine' | 'engine-io' | 'rtpengine']}`;
     figures[`${prefix}Pps`] = step.deliveredPps;
     figures[`${prefix}Lost`] = step.lost;
     figures[`${prefix}P50Ms`] = round(step.p50Ms);
@@ -616,6 +632,7 @@ async function runCalls(context: BenchContext, calls: number, load: Load, rtpeng
     figures[`${prefix}AddedP50Ms`] = round(addedP50);
     figures[`${prefix}AddedP99Ms`] = round(addedP99);
     figures[`${prefix}UsPerPacket`] = round(step.relayUsPerPacket);
+    if (!kind.external) figures[`${prefix}MainThreadUsPerPacket`] = round(step.relayMainUsPerPacket);
     figures[`${prefix}PpsRatio`] = round(ppsRatio);
     figures[`${prefix}CapacityRatio`] = round(capacityRatio);
     line +=

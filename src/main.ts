@@ -21,7 +21,7 @@ import {
 import { createApiServer } from './api/index.js';
 import type { OtherExecutors } from './call/index.js';
 import type { AccountConfig, DialtoneConfig, RouteConfig } from './config/index.js';
-import { EventLoopLagSensor, type Clock, type Logger, systemClock } from './kernel/index.js';
+import { DatagramThread, EventLoopLagSensor, type Clock, type Logger, systemClock } from './kernel/index.js';
 import type { SpeechSynthesizer } from './media/speech/index.js';
 import { SipEndpoint, UserAgent, type Endpoint } from './sip/index.js';
 import { CallbackDispatcher, type DeliverCallback, loadOrCreateDefaultAccount, openStore, type Store } from './store/index.js';
@@ -125,11 +125,15 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
   });
   dispatcher.start();
 
+  // SIP's UDP and every call's RTP are received and sent on one I/O thread: the event loop decides,
+  // the thread does the system calls (DatagramThread).
+  const datagrams = new DatagramThread({ logger });
   let sip: SipEndpoint;
   try {
     sip = await SipEndpoint.start({
       transport: {
         listen: config.sip.listen,
+        udpBinder: datagrams.bind,
         ...(tls === undefined ? {} : { tls }),
         tlsClient,
         ...(config.sip.publicAddress === undefined ? {} : { publicAddress: config.sip.publicAddress }),
@@ -138,6 +142,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
       logger,
     });
   } catch (error) {
+    await datagrams.close();
     await dispatcher.close();
     webhooks.close();
     await store.close();
@@ -154,6 +159,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     clock,
     logger,
     portRange: config.media.portRange,
+    bind: datagrams.bind,
     bindAddress: wildcard ? '0.0.0.0' : firstListen.address,
     rtpTimeoutSeconds: config.media.rtpTimeoutSeconds,
     recordingsDir: join(config.dataDir, 'recordings'),
@@ -242,6 +248,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
       clock.clearTimeout(stopWaiting);
       await sip.close();
       await media.close();
+      await datagrams.close();
       await dispatcher.close();
       webhooks.close();
       await store.close();

@@ -1,10 +1,11 @@
 /**
- * What every call's media shares: the RTP port range, the speech synthesiser and the `<Play>` loader
- * (one per sample rate: 8 kHz for G.711 legs, 16 kHz for G.722 legs, each with its cache), and where
- * recordings go. Built once by main.ts; closing it releases the synthesiser's worker.
+ * What every call's media shares: the RTP port range and how its sockets are bound (on the engine's
+ * I/O thread in main.ts), the speech synthesiser and the `<Play>` loader (one per sample rate: 8 kHz
+ * for G.711 legs, 16 kHz for G.722 legs, each with its cache), and where recordings go. Built once by
+ * main.ts; closing it releases the synthesiser's worker.
  */
 import { join } from 'node:path';
-import type { Clock, Logger } from '../../kernel/index.js';
+import type { Clock, DatagramBinder, Logger } from '../../kernel/index.js';
 import { PortAllocator } from '../../media/index.js';
 import { AudioLoader } from '../../media/playback/index.js';
 import { EspeakSynthesizer, type SpeechSynthesizer } from '../../media/speech/index.js';
@@ -14,6 +15,8 @@ export interface MediaServicesOptions {
   clock: Clock;
   logger: Logger;
   portRange: [number, number];
+  /** Binds the RTP and RTCP sockets (DatagramThread.bind in the engine); on this thread by default. */
+  bind?: DatagramBinder;
   /** Local address RTP sockets bind to. */
   bindAddress: string;
   /** `media.rtpTimeoutSeconds`: silence after which an answered caller is treated as gone (0: never). */
@@ -44,7 +47,7 @@ export class MediaServices {
   constructor(options: MediaServicesOptions) {
     this.clock = options.clock;
     this.logger = options.logger;
-    this.allocator = new PortAllocator({ min: options.portRange[0], max: options.portRange[1] });
+    this.allocator = new PortAllocator({ min: options.portRange[0], max: options.portRange[1] }, options.bind);
     this.bindAddress = options.bindAddress;
     this.rtpTimeoutMs = Math.max(0, options.rtpTimeoutSeconds) * 1000;
     this.recordingsDir = options.recordingsDir;

@@ -20,12 +20,11 @@
  * `timeout` fires when no valid RTP arrived for `rtpTimeoutMs` (measured on the injected Clock);
  * RTCP reports go out every ~5 s (RFC 3550 §6.2) and a BYE on close (§6.6).
  */
-import { randomToken, randomUint32, silentLogger, type Clock, type Logger, type TimerHandle } from '../../kernel/index.js';
+import { randomToken, randomUint32, silentLogger, type Clock, type DatagramSocket, type Logger, type RemoteEndpoint, type TimerHandle } from '../../kernel/index.js';
 import { RtpPacketView, RtpParseResult } from '../rtp/rtp-packet-view.js';
 import { RtpReceiverStats, type RtpReceptionSummary } from '../rtp/rtp-receiver-stats.js';
 import { RtpStreamRewriter } from '../rtp/rtp-stream-rewriter.js';
 import { buildRtcp, ntpMiddle32, ntpTimestamp, parseRtcp, type RtcpPacket, type RtcpReportBlock } from '../rtp/rtcp-packet.js';
-import type { DatagramSocket, RemoteEndpoint } from './datagram-socket.js';
 import { TypedEvents } from '../../kernel/index.js';
 
 /**

@@ -5,8 +5,11 @@
  *
  * Allocation is round-robin rather than lowest-free: a pair just released is the last to be reused,
  * which keeps stray packets of an ended call from reaching the next one on the same port.
+ *
+ * The allocator also says how its ports are bound (`bind`): on the calling thread by default, on the
+ * media I/O thread (DatagramThread) in the engine.
  */
-import { DialtoneError, ErrorCodes } from '../../kernel/index.js';
+import { bindUdpSocket, DialtoneError, ErrorCodes, type DatagramBinder } from '../../kernel/index.js';
 
 export interface PortRange {
   /** Lowest port usable (inclusive). */
@@ -19,12 +22,14 @@ export class PortAllocator {
   readonly range: Readonly<PortRange>;
   /** Number of RTP/RTCP pairs in the range. */
   readonly capacity: number;
+  /** Binds one socket of a pair (bindRtpPair). */
+  readonly bind: DatagramBinder;
   private readonly firstPort: number;
   private readonly used: Uint8Array;
   private usedCount = 0;
   private cursor = 0;
 
-  constructor(range: PortRange) {
+  constructor(range: PortRange, bind: DatagramBinder = bindUdpSocket) {
     const { min, max } = range;
     if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
       throw new DialtoneError(ErrorCodes.configInvalid, `media port range [${min}, ${max}] is not a range of UDP ports`, { min, max });
@@ -36,6 +41,7 @@ export class PortAllocator {
     }
     this.range = { min, max };
     this.used = new Uint8Array(this.capacity);
+    this.bind = bind;
   }
 
   /** Pairs currently handed out. */

@@ -4,7 +4,6 @@
  * request is answered 400 straight from here, a malformed response is dropped and counted, and nothing
  * throws out of a socket handler.
  */
-import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
 import { connect as netConnect, createServer as createNetServer, isIP, type Server, type Socket } from 'node:net';
 import {
   connect as tlsConnect,
@@ -15,7 +14,19 @@ import {
   type SecureContext,
   type TLSSocket,
 } from 'node:tls';
-import { DialtoneError, ErrorCodes, randomToken, silentLogger, systemClock, type Clock, type Logger } from '../../kernel/index.js';
+import {
+  bindUdpSocket,
+  DialtoneError,
+  ErrorCodes,
+  randomToken,
+  silentLogger,
+  systemClock,
+  type BoundDatagramSocket,
+  type Clock,
+  type DatagramBinder,
+  type Logger,
+  type RemoteEndpoint,
+} from '../../kernel/index.js';
 import { createErrorResponse, createRawErrorResponse, createResponse, parseMessage, serializeMessage, type ParseLimits, type SipParseError } from '../message/index.js';
 import type { SipRequest, SipResponse, Via } from '../message/types.js';
 import { ConnectionPool } from './connection-pool.js';
@@ -63,7 +74,7 @@ const UNKNOWN_MTU_THRESHOLD = 1300;
 const MTU_MARGIN = 200;
 
 interface UdpListener {
-  socket: UdpSocket;
+  socket: BoundDatagramSocket;
   local: Endpoint;
 }
 
@@ -96,6 +107,7 @@ class Transport implements SipTransport {
   private readonly connectTimeoutMs: number;
   private readonly udpThreshold: number;
   private readonly udpReceiveBufferBytes: number;
+  private readonly bindUdp: DatagramBinder;
   private readonly publicAddress: string | undefined;
   private readonly tls: TransportOptions['tls'];
   /** Options of every outgoing TLS connect, settled once (see clientTlsOptions). */
@@ -147,6 +159,7 @@ class Transport implements SipTransport {
           ? options.mtu - MTU_MARGIN
           : UNKNOWN_MTU_THRESHOLD;
     this.udpReceiveBufferBytes = options.udpReceiveBufferBytes ?? DEFAULTS.udpReceiveBufferBytes;
+    this.bindUdp = options.udpBinder ?? bindUdpSocket;
     this.publicAddress = options.publicAddress;
     this.tls = options.tls;
     this.tlsClient = clientTlsOptions(options);
@@ -176,43 +189,29 @@ class Transport implements SipTransport {
   // ---------------------------------------------------------------------------------------------
   // Listeners
 
-  private listenUdp(address: string, port: number): Promise<void> {
-    const socket = createSocket({ type: addressFamily(address) === 6 ? 'udp6' : 'udp4' });
-    return new Promise((resolve, reject) => {
-      const onBindError = (error: Error): void =>
-        reject(new DialtoneError(ErrorCodes.sipTransportFailure, `cannot bind udp ${address}:${port}`, {}, { cause: error }));
-      socket.once('error', onBindError);
-      socket.bind({ address, port, exclusive: true }, () => {
-        socket.off('error', onBindError);
-        const bound = socket.address();
-        const local: Endpoint = { protocol: 'udp', address: canonicalAddress(bound.address), port: bound.port };
-        socket.on('error', (error) => this.logger.warn('udp socket error', { local: formatEndpoint(local), error: error.message }));
-        this.enlargeReceiveBuffer(socket, local);
-        socket.on('message', (data, remote) => this.onDatagram(local, data, remote));
-        this.udpListeners.push({ socket, local });
-        resolve();
-      });
-    });
-  }
-
   /**
-   * What arrives while the event loop is busy (a GC pause, a burst of calls) waits in the socket's
-   * receive buffer; Linux's default (208 KiB, ~200 SIP datagrams as it counts them) fills in a fraction
-   * of a second at a few hundred calls per second, and every datagram after it is dropped and comes
-   * back as a retransmission, which is more load. Linux caps the size at net.core.rmem_max: when that
-   * grants less than asked, the operator is told how to raise it.
+   * What arrives while the event loop (or the I/O thread) is busy, a GC pause, a burst of calls, waits
+   * in the socket's receive buffer; Linux's default (208 KiB, ~200 SIP datagrams as it counts them)
+   * fills in a fraction of a second at a few hundred calls per second, and every datagram after it is
+   * dropped and comes back as a retransmission, which is more load. So the listener asks for
+   * `udpReceiveBufferBytes`; Linux caps the size at net.core.rmem_max: when that grants less than
+   * asked, the operator is told how to raise it.
    */
-  private enlargeReceiveBuffer(socket: UdpSocket, local: Endpoint): void {
-    if (this.udpReceiveBufferBytes <= 0) return;
+  private async listenUdp(address: string, port: number): Promise<void> {
+    let socket: BoundDatagramSocket;
     try {
-      socket.setRecvBufferSize(this.udpReceiveBufferBytes);
+      socket = await this.bindUdp(address, port, { receiveBufferBytes: this.udpReceiveBufferBytes });
     } catch (error) {
-      this.logger.warn('udp receive buffer not enlarged', { local: formatEndpoint(local), error: String(error) });
-      return;
+      throw new DialtoneError(ErrorCodes.sipTransportFailure, `cannot bind udp ${address}:${port}`, {}, { cause: error });
     }
+    const bound = socket.local();
+    const local: Endpoint = { protocol: 'udp', address: canonicalAddress(bound.address), port: bound.port };
+    socket.onError((error) => this.logger.warn('udp socket error', { local: formatEndpoint(local), error: error.message }));
+    socket.onMessage((data, remote) => this.onDatagram(local, data, remote));
+    this.udpListeners.push({ socket, local });
     // Linux reports twice what it granted (the other half is its bookkeeping).
-    const granted = socket.getRecvBufferSize();
-    if (granted < this.udpReceiveBufferBytes) {
+    const granted = socket.receiveBufferBytes();
+    if (this.udpReceiveBufferBytes > 0 && granted < this.udpReceiveBufferBytes) {
       this.logger.warn('udp receive buffer smaller than asked: bursts beyond it are dropped (raise net.core.rmem_max)', {
         local: formatEndpoint(local),
         askedBytes: this.udpReceiveBufferBytes,
@@ -331,7 +330,7 @@ class Transport implements SipTransport {
   // ---------------------------------------------------------------------------------------------
   // Receiving
 
-  private onDatagram(local: Endpoint, data: Buffer, info: RemoteInfo): void {
+  private onDatagram(local: Endpoint, data: Buffer, info: RemoteEndpoint): void {
     const remote: Endpoint = { protocol: 'udp', address: canonicalAddress(info.address), port: info.port };
     try {
       if (data.length > this.limits.maxDatagramBytes) {
@@ -341,6 +340,8 @@ class Transport implements SipTransport {
       // Keep-alive CRLFs sent over UDP by some user agents (the RFC 5626 §3.5.1 ping is for streams) are
       // not messages and get no answer.
       if (isOnlyLineBreaks(data)) return;
+      // From the I/O thread `data` is a view of a batch of datagrams: parseMessage keeps none of it (the
+      // body is copied, the rest decoded into strings), so no message keeps a batch alive.
       this.onMessageBytes(data, remote, local, undefined);
     } catch (error) {
       this.logger.error('udp receive failed', { remote: formatEndpoint(remote), error: String(error) });
@@ -551,7 +552,7 @@ class Transport implements SipTransport {
     this.connectingSockets.clear();
     for (const connection of this.pool.all()) connection.destroy();
     await Promise.all([
-      ...this.udpListeners.map((entry) => new Promise<void>((resolve) => entry.socket.close(() => resolve()))),
+      ...this.udpListeners.map((entry) => new Promise<void>((resolve) => entry.socket.close(resolve))),
       ...this.streamListeners.map((entry) => new Promise<void>((resolve) => entry.server.close(() => resolve()))),
     ]);
     // Connects still in flight were destroyed above; wait for them to settle so nothing outlives close().
@@ -583,7 +584,7 @@ class Transport implements SipTransport {
   private sendDatagram(udp: UdpListener, bytes: Buffer, destination: Endpoint): Promise<void> {
     return new Promise((resolve, reject) => {
       udp.socket.send(bytes, destination.port, destination.address, (error) => {
-        if (error !== null && error !== undefined) {
+        if (error !== null) {
           reject(
             new DialtoneError(ErrorCodes.sipTransportFailure, 'udp send failed', { destination: formatEndpoint(destination) }, { cause: error }),
           );

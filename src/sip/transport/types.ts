@@ -2,7 +2,7 @@
  * The transport layer's contract (RFC 3261 §18). The transaction layer and the UA code against these
  * types only; `createTransport` in ./index.ts builds the implementation.
  */
-import type { Clock, Logger } from '../../kernel/index.js';
+import type { Clock, DatagramBinder, Logger } from '../../kernel/index.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/types.js';
 
 export type TransportProtocol = 'udp' | 'tcp' | 'tls';
@@ -191,6 +191,11 @@ export interface TransportOptions {
    * caps it at net.core.rmem_max (a warning says so); 0 leaves the system's default.
    */
   udpReceiveBufferBytes?: number;
+  /**
+   * Binds the UDP listeners: on this thread by default (bindUdpSocket), on the engine's I/O thread in
+   * `dialtone start` (DatagramThread.bind), where receiving and sending cost the event loop a copy.
+   */
+  udpBinder?: DatagramBinder;
   /**
    * RFC 3261 §18.1.1: "If a request is within 200 bytes of the path MTU, or if it is larger than 1300
    * bytes and the path MTU is unknown", it goes over TCP. With `mtu` set the threshold is mtu − 200;

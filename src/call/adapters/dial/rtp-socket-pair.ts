@@ -18,10 +18,10 @@ import { DialtoneError, ErrorCodes } from '../../../kernel/index.js';
 import {
   bindRtpPair,
   MediaPort,
+  type BoundDatagramSocket,
   type DatagramHandler,
   type DatagramSocket,
   type MediaPortOptions,
-  type NodeDatagramSocket,
   type PortAllocator,
   type RemoteEndpoint,
 } from '../../../media/index.js';
@@ -33,8 +33,8 @@ export class RtpSocketPair {
 
   private constructor(
     readonly port: number,
-    private readonly rtp: NodeDatagramSocket,
-    private readonly rtcp: NodeDatagramSocket,
+    private readonly rtp: BoundDatagramSocket,
+    private readonly rtcp: BoundDatagramSocket,
     private readonly allocator: PortAllocator,
   ) {}
 
@@ -91,18 +91,18 @@ class HandedSocket implements DatagramSocket {
 
   /** `onClosed` runs when the socket itself is closed through this port. */
   constructor(
-    private readonly socket: NodeDatagramSocket,
+    private readonly socket: BoundDatagramSocket,
     private readonly onClosed?: () => void,
   ) {}
 
   onMessage(handler: DatagramHandler): void {
-    // Straight onto Node's socket, as NodeDatagramSocket does: nothing runs between it and the port.
-    this.socket.socket.on('message', handler);
+    // Straight onto the socket: nothing runs between it and the port.
+    this.socket.onMessage(handler);
     this.messageHandlers.push(handler);
   }
 
   onError(handler: (error: Error) => void): void {
-    this.socket.socket.on('error', handler);
+    this.socket.onError(handler);
     this.errorHandlers.push(handler);
   }
 
@@ -149,8 +149,8 @@ class HandedSocket implements DatagramSocket {
   handBack(): void {
     if (this.handedBack) return;
     this.handedBack = true;
-    for (const handler of this.messageHandlers) this.socket.socket.off('message', handler);
-    for (const handler of this.errorHandlers) this.socket.socket.off('error', handler);
+    for (const handler of this.messageHandlers) this.socket.offMessage(handler);
+    for (const handler of this.errorHandlers) this.socket.offError(handler);
     if (this.connected) {
       this.connected = false;
       this.socket.disconnect();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../../../src/kernel/index.js';
+import { DatagramThread, type Logger } from '../../../../src/kernel/index.js';
 import { createTransport } from '../../../../src/sip/transport/index.js';
 import { Inbox, eventually, requestText } from './helpers.js';
 
@@ -103,6 +103,46 @@ describe('UDP transport: the receive buffer absorbs a busy event loop', { timeou
       assert.ok(Number(warnings[0]!.fields['grantedBytes']) < asked);
     } finally {
       await transport.close();
+    }
+  });
+});
+
+describe("UDP transport on the engine's I/O thread (DatagramThread), as `dialtone start` runs it", { timeout: 60_000 }, () => {
+  it(`${BURST} requests arriving while the event loop is blocked all reach the listener, each parsed from memory of its own`, async () => {
+    const thread = new DatagramThread();
+    const inbox = new Inbox();
+    const { logger, warnings } = recordingLogger();
+    const transport = await createTransport({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], logger, udpBinder: thread.bind }, inbox);
+    try {
+      await burstWhileBlocked(transport.listening()[0]!.port, BURST);
+      await eventually(() => inbox.messages.length === BURST, `all ${BURST} requests reached the listener`);
+      assert.deepEqual(warnings, []);
+      // A batch from the thread holds many datagrams: a kept body or header must not keep the batch.
+      const body = inbox.messages[0]!.message.body;
+      assert.equal(body.byteLength, body.buffer.byteLength);
+    } finally {
+      await transport.close();
+      await thread.close();
+    }
+  });
+
+  it('the receive buffer the thread was granted is reported when the system caps it', async () => {
+    const thread = new DatagramThread();
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const { logger, warnings } = recordingLogger();
+    const asked = rmemMax * 4;
+    const transport = await createTransport(
+      { listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], udpReceiveBufferBytes: asked, logger, udpBinder: thread.bind },
+      new Inbox(),
+    );
+    try {
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0]!.message, /net\.core\.rmem_max/);
+      assert.ok(Number(warnings[0]!.fields['grantedBytes']) < asked);
+      assert.ok(Number(warnings[0]!.fields['grantedBytes']) >= rmemMax, 'the cap itself was granted');
+    } finally {
+      await transport.close();
+      await thread.close();
     }
   });
 });

@@ -14,12 +14,12 @@
  */
 import dgram from 'node:dgram';
 import { isIP } from 'node:net';
-import type { DatagramHandler, DatagramSocket, RemoteEndpoint } from './datagram-socket.js';
+import type { BindOptions, BoundDatagramSocket, DatagramHandler, RemoteEndpoint } from './datagram-socket.js';
 
 /** Sends held while connect() is in flight; more than this in one tick is not media, it is a flood. */
 const MAX_HELD_WHILE_CONNECTING = 64;
 
-export class NodeDatagramSocket implements DatagramSocket {
+export class NodeDatagramSocket implements BoundDatagramSocket {
   readonly socket: dgram.Socket;
   private connecting = false;
   private connectPort = 0;
@@ -38,6 +38,14 @@ export class NodeDatagramSocket implements DatagramSocket {
 
   onError(handler: (error: Error) => void): void {
     this.socket.on('error', handler);
+  }
+
+  offMessage(handler: DatagramHandler): void {
+    this.socket.off('message', handler);
+  }
+
+  offError(handler: (error: Error) => void): void {
+    this.socket.off('error', handler);
   }
 
   send(message: Buffer, port: number, address: string, done?: (error: Error | null) => void): void {
@@ -78,8 +86,12 @@ export class NodeDatagramSocket implements DatagramSocket {
     this.socket.disconnect();
   }
 
-  close(): void {
-    this.socket.close();
+  close(done?: () => void): void {
+    this.socket.close(done);
+  }
+
+  receiveBufferBytes(): number {
+    return this.socket.getRecvBufferSize();
   }
 
   local(): RemoteEndpoint {
@@ -89,7 +101,7 @@ export class NodeDatagramSocket implements DatagramSocket {
 }
 
 /** Binds a UDP socket on `address:port` (0 = any free port); rejects with the bind error (e.g. EADDRINUSE). */
-export function bindUdpSocket(address: string, port: number): Promise<NodeDatagramSocket> {
+export function bindUdpSocket(address: string, port: number, options: BindOptions = {}): Promise<NodeDatagramSocket> {
   const socket = dgram.createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -99,7 +111,21 @@ export function bindUdpSocket(address: string, port: number): Promise<NodeDatagr
     socket.once('error', onError);
     socket.bind({ port, address, exclusive: true }, () => {
       socket.off('error', onError);
+      setReceiveBuffer(socket, options.receiveBufferBytes);
       resolve(new NodeDatagramSocket(socket));
     });
   });
+}
+
+/**
+ * Asks for a receive buffer of `bytes`; the size granted is for the caller to read back
+ * (receiveBufferBytes). Linux caps it at net.core.rmem_max without an error; a refusal leaves the default.
+ */
+function setReceiveBuffer(socket: dgram.Socket, bytes: number | undefined): void {
+  if (bytes === undefined || bytes <= 0) return;
+  try {
+    socket.setRecvBufferSize(bytes);
+  } catch {
+    // The default stays; the caller sees it in receiveBufferBytes().
+  }
 }
