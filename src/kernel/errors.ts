@@ -20,6 +20,8 @@ export const ErrorCodes = {
   sipReservedHeader: 32113,
   // Dialtone's own
   configInvalid: 90001,
+  /** The I/O thread (DatagramThread) stopped: its sockets neither receive nor send. */
+  ioThreadStopped: 90010,
   sipMessageMalformed: 90100,
   sipTransportFailure: 90110,
   sipTransactionTimeout: 90120,

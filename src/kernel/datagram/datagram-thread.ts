@@ -20,9 +20,10 @@
  * bounded (MAX_UNREAD_BYTES); past it datagrams are dropped on arrival and counted (`droppedDatagrams`,
  * and a warning at most every 10 s), as a full socket buffer drops them.
  *
- * If the thread dies, every open socket reports the error and new binds are refused; the calls up
- * lose their media until their RTP timeout. The thread keeps the process alive only while a socket is
- * open or being bound, as a bound dgram socket does.
+ * If the thread dies (it runs only Node's dgram; nothing of ours can throw there), every open socket
+ * reports the error (ioThreadStopped), new binds are refused and an error is logged: the engine no
+ * longer hears SIP over UDP, and the calls up lose their media until their RTP timeout. The thread
+ * keeps the process alive only while a socket is open or being bound, as a bound dgram socket does.
  */
 import { Worker } from 'node:worker_threads';
 import { isIP } from 'node:net';
@@ -89,8 +90,8 @@ export class DatagramThread {
     this.worker = new Worker(datagramWorkerSource, { eval: true, workerData });
     this.worker.unref();
     this.worker.on('message', (message: FromThread) => this.onMessage(message));
-    this.worker.on('error', (error) => this.fail(`the media I/O thread failed: ${error.message}`, error));
-    this.worker.on('exit', (code) => this.fail(`the media I/O thread exited (code ${code})`));
+    this.worker.on('error', (error) => this.fail(`the I/O thread failed: ${error.message}`, error));
+    this.worker.on('exit', (code) => this.fail(`the I/O thread exited (code ${code})`));
   }
 
   /** Binds a UDP socket on the thread (a DatagramBinder). */
@@ -118,7 +119,7 @@ export class DatagramThread {
   close(): Promise<void> {
     if (this.closing === undefined) {
       this.closing = this.worker.terminate().then(() => undefined);
-      this.fail('the media I/O thread is closed');
+      this.fail('the I/O thread is closed');
     }
     return this.closing;
   }
@@ -262,7 +263,7 @@ export class DatagramThread {
       } catch (error) {
         // A handler must not throw (nothing throws out of a socket handler); if one does, the rest of
         // the batch still reaches its sockets.
-        this.logger.error('media socket handler threw', { error: error instanceof Error ? error.message : String(error) });
+        this.logger.error('datagram handler threw', { error: error instanceof Error ? error.message : String(error) });
       }
     }
     Atomics.add(this.counters, COUNTER_BYTES_READ, records.byteLength);
@@ -274,7 +275,7 @@ export class DatagramThread {
     if (dropped === this.droppedWarned) return;
     const now = performance.now();
     if (now - this.lastDropWarningMs < DROP_WARNING_INTERVAL_MS) return;
-    this.logger.warn('media datagrams dropped: the main thread fell behind the media I/O thread', { dropped: dropped - this.droppedWarned, total: dropped });
+    this.logger.warn('datagrams dropped: the main thread fell behind the I/O thread', { dropped: dropped - this.droppedWarned, total: dropped });
     this.droppedWarned = dropped;
     this.lastDropWarningMs = now;
   }
@@ -290,10 +291,10 @@ export class DatagramThread {
 
   private fail(reason: string, cause?: unknown): void {
     if (this.failure !== undefined) return;
-    const failure = new DialtoneError(ErrorCodes.mediaPortBindFailed, reason, {}, cause === undefined ? undefined : { cause });
+    const failure = new DialtoneError(ErrorCodes.ioThreadStopped, reason, {}, cause === undefined ? undefined : { cause });
     const closed = this.closing !== undefined;
     this.failure = failure;
-    if (!closed) this.logger.error('media I/O thread stopped: open media sockets no longer send or receive', { reason, sockets: this.sockets.size });
+    if (!closed) this.logger.error('I/O thread stopped: its sockets (SIP over UDP, RTP) no longer send or receive', { reason, sockets: this.sockets.size });
     for (const waiting of this.binding.values()) waiting.reject(failure);
     this.binding.clear();
     const completions = [...this.completions.values()];
@@ -382,6 +383,6 @@ class ThreadDatagramSocket implements BoundDatagramSocket {
 
   /** As Node's dgram: using a closed socket throws (MediaPort counts it as a send error). */
   private assertOpen(): void {
-    if (this.closed) throw new DialtoneError(ErrorCodes.internal, 'media socket is closed', { local: `${this.bound.address}:${this.bound.port}` });
+    if (this.closed) throw new DialtoneError(ErrorCodes.internal, 'socket is closed', { local: `${this.bound.address}:${this.bound.port}` });
   }
 }

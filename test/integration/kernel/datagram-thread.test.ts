@@ -202,7 +202,7 @@ test('bind: a port held elsewhere is refused with EADDRINUSE, a closed one is fr
     holder.socket.close();
     await thread.close();
   }
-  await assert.rejects(thread.bind(HOST, 0), (error: unknown) => error instanceof DialtoneError && error.code === ErrorCodes.mediaPortBindFailed);
+  await assert.rejects(thread.bind(HOST, 0), (error: unknown) => error instanceof DialtoneError && error.code === ErrorCodes.ioThreadStopped);
   assert.equal(thread.openSockets, 0);
 });
 
