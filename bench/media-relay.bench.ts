@@ -571,6 +571,8 @@ function lowest(steps: StepResult[], figure: (step: StepResult) => number): numb
 
 interface RelayKind {
   name: 'bare' | 'engine' | 'engine-io' | 'rtpengine';
+  /** How its figures are named in the summary (`calls1000EngineP99Ms`, …). */
+  figureName: string;
   external: boolean;
   open(ports: LoadPorts): Promise<MeasuredRelay>;
   steps: StepResult[];
@@ -587,11 +589,11 @@ async function runCalls(context: BenchContext, calls: number, load: Load, rtpeng
   const quietEnough = (steps: StepResult[]): boolean => steps.some((step) => step.othersCpuPct <= QUIET_OTHERS_CPU_PCT);
   const rate = calls * PACKETS_PER_CALL_PER_S;
   const kinds: RelayKind[] = [
-    { name: 'bare', external: false, open: (ports) => bareRelay(ports.portsA, ports.portsB), steps: [] },
-    { name: 'engine', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink, false), steps: [] },
-    { name: 'engine-io', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink, true), steps: [] },
+    { name: 'bare', figureName: 'Bare', external: false, open: (ports) => bareRelay(ports.portsA, ports.portsB), steps: [] },
+    { name: 'engine', figureName: 'Engine', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink, false), steps: [] },
+    { name: 'engine-io', figureName: 'EngineIoThread', external: false, open: (ports) => engineRelay(ports.portsA, ports.portsB, ports.rtcpSink, true), steps: [] },
   ];
-  if (rtpengine !== undefined) kinds.push({ name: 'rtpengine', external: true, open: (ports) => rtpengine.relay(ports.portsA, ports.portsB), steps: [] });
+  if (rtpengine !== undefined) kinds.push({ name: 'rtpengine', figureName: 'Rtpengine', external: true, open: (ports) => rtpengine.relay(ports.portsA, ports.portsB), steps: [] });
   for (let round = 1; round <= rounds || (round <= maxRounds && !kinds.every((kind) => quietEnough(kind.steps))); round++) {
     for (const kind of kinds) {
       const ports = await load.ask<LoadPorts>({ cmd: 'setup', calls }, 'ports', 30_000);
@@ -624,7 +626,7 @@ async function runCalls(context: BenchContext, calls: number, load: Load, rtpeng
     const addedP99 = lowest(kind.steps, (s) => s.p99Ms) - lowest(bare!.steps, (s) => s.p99Ms);
     const ppsRatio = step.deliveredPps / bareStep.deliveredPps;
     const capacityRatio = bareStep.relayUsPerPacket / step.relayUsPerPacket;
-    const prefix = `calls${calls}${{ engine: 'Engine', 'engine-io': 'EngineIoThread', rtpengine: 'Rtpengine' }[kind.name as 'engine' | 'engine-io' | 'rtpengine']}`;
+    const prefix = `calls${calls}${kind.figureName}`;
     figures[`${prefix}Pps`] = step.deliveredPps;
     figures[`${prefix}Lost`] = step.lost;
     figures[`${prefix}P50Ms`] = round(step.p50Ms);

@@ -20,7 +20,7 @@ import type { BindOptions, BoundDatagramSocket, DatagramHandler, RemoteEndpoint 
 const MAX_HELD_WHILE_CONNECTING = 64;
 
 export class NodeDatagramSocket implements BoundDatagramSocket {
-  readonly socket: dgram.Socket;
+  private readonly socket: dgram.Socket;
   private connecting = false;
   private connectPort = 0;
   private connectAddress = '';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
 import { DatagramThread, DialtoneError, ErrorCodes, systemClock, type BoundDatagramSocket, type Logger, type RemoteEndpoint } from '../../../src/kernel/index.js';
 import {
   PortAllocator,
@@ -12,33 +11,9 @@ import {
   openMediaPort,
 } from '../../../src/media/index.js';
 import { MAX_UNREAD_BYTES, RECEIVE_RECORD_HEADER } from '../../../src/kernel/datagram/datagram-thread-worker.js';
+import { HOST, phone, sendWhileBlocked, until } from '../../support/loopback.js';
 
-const HOST = '127.0.0.1';
 const PCMU = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
-
-interface Phone {
-  socket: dgram.Socket;
-  port: number;
-  received: Buffer[];
-}
-
-async function phone(): Promise<Phone> {
-  const socket = dgram.createSocket('udp4');
-  const received: Buffer[] = [];
-  socket.on('message', (message) => received.push(message));
-  socket.bind(0, HOST);
-  await once(socket, 'listening');
-  return { socket, port: socket.address().port, received };
-}
-
-/** Waits (bounded) until `done()` holds; the bound guards the test run, it asserts nothing about speed. */
-async function until(done: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 function received(socket: BoundDatagramSocket): Array<{ message: Buffer; from: RemoteEndpoint }> {
   const all: Array<{ message: Buffer; from: RemoteEndpoint }> = [];
@@ -259,30 +234,6 @@ test('two media ports on the thread, bridged: each phone hears the other, on the
   await thread.close();
 });
 
-/**
- * Sends `count` datagrams of `size` bytes to `port` from another thread, ten a millisecond (slow
- * enough for the I/O thread to read them all off its socket), then sets the shared flag.
- */
-const floodSource = `
-const { workerData } = require('node:worker_threads');
-const dgram = require('node:dgram');
-const socket = dgram.createSocket('udp4');
-const flag = new Int32Array(workerData.shared);
-const payload = Buffer.alloc(workerData.size, 0x42);
-let sent = 0;
-const next = () => {
-  if (sent === workerData.count) {
-    socket.close();
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    return;
-  }
-  sent++;
-  socket.send(payload, workerData.port, '127.0.0.1', () => (sent % 10 === 0 ? setTimeout(next, 1) : next()));
-};
-next();
-`;
-
 test('when the main thread falls behind, what it has not read stays bounded: the excess is dropped, counted and logged, and reception resumes', async () => {
   const warnings: string[] = [];
   const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (message) => void warnings.push(message), error: () => undefined, child: () => logger };
@@ -293,14 +244,9 @@ test('when the main thread falls behind, what it has not read stays bounded: the
     const socket = await thread.bind(HOST, 0);
     let arrived = 0;
     socket.onMessage(() => arrived++);
-    // This thread's loop stays blocked while another thread sends 32 MB: twice MAX_UNREAD_BYTES.
-    const shared = new SharedArrayBuffer(4);
-    const flag = new Int32Array(shared);
-    const sender = new Worker(floodSource, { eval: true, workerData: { shared, count, size, port: socket.local().port } });
-    await once(sender, 'online');
-    Atomics.wait(flag, 0, 0, 20_000);
-    assert.equal(Atomics.load(flag, 0), 1, 'the sender finished while the loop was blocked');
-    await sender.terminate();
+    // This thread's loop stays blocked while another thread sends 32 MB (twice MAX_UNREAD_BYTES), ten
+    // datagrams a millisecond: slow enough for the I/O thread to read them all off its socket.
+    await sendWhileBlocked({ port: socket.local().port, count, template: 'B'.repeat(size), pauseEvery: 10 });
     await until(() => warnings.length > 0, 'the backlog to be read');
     await sleep(100);
     const bound = Math.ceil(MAX_UNREAD_BYTES / (RECEIVE_RECORD_HEADER + size)) + 1;

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { systemClock } from '../../../src/kernel/index.js';
 import {
@@ -14,38 +12,14 @@ import {
   openMediaPort,
   type MediaPortOptions,
 } from '../../../src/media/index.js';
+import { HOST, phone, until, type Phone } from '../../support/loopback.js';
 
-const HOST = '127.0.0.1';
 const PCMU = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
-
-interface Phone {
-  socket: dgram.Socket;
-  port: number;
-  received: Buffer[];
-}
-
-async function phone(): Promise<Phone> {
-  const socket = dgram.createSocket('udp4');
-  const received: Buffer[] = [];
-  socket.on('message', (message) => received.push(message));
-  socket.bind(0, HOST);
-  await once(socket, 'listening');
-  return { socket, port: socket.address().port, received };
-}
 
 async function mediaPort(remotePort: number, options: Partial<MediaPortOptions> = {}): Promise<MediaPort> {
   const rtp = await bindUdpSocket(HOST, 0);
   const rtcp = await bindUdpSocket(HOST, 0);
   return new MediaPort({ rtp, rtcp, clock: systemClock, format: PCMU, telephoneEventPayloadType: 101, remote: { address: HOST, port: remotePort }, ...options });
-}
-
-/** Waits (bounded) until `done()` holds; the bound guards the test run, it asserts nothing about speed. */
-async function until(done: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Sends `count` G.711 packets in small paced batches (loopback drops when a receive buffer overflows). */

@@ -7,45 +7,17 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { Worker } from 'node:worker_threads';
 import { DatagramThread, type Logger } from '../../../../src/kernel/index.js';
 import { createTransport } from '../../../../src/sip/transport/index.js';
 import { Inbox, eventually, requestText } from './helpers.js';
+import { sendWhileBlocked } from '../../../support/loopback.js';
 
 const BURST = 2_000;
 
-/** Sends `count` datagrams to `port` from another thread, then sets the shared flag and notifies. */
-const senderSource = `
-const { workerData } = require('node:worker_threads');
-const dgram = require('node:dgram');
-const socket = dgram.createSocket('udp4');
-const flag = new Int32Array(workerData.shared);
-let sent = 0;
-const next = () => {
-  if (sent === workerData.count) {
-    socket.close();
-    Atomics.store(flag, 0, 1);
-    Atomics.notify(flag, 0);
-    return;
-  }
-  const text = workerData.template.replace('BRANCH', 'z9hG4bKburst' + sent);
-  sent++;
-  socket.send(text, workerData.port, '127.0.0.1', next);
-};
-next();
-`;
-
-/** Keeps this thread's event loop blocked until the sender has sent everything (or 10 s pass). */
+/** Keeps this thread's event loop blocked while another thread sends `count` requests to `port`. */
 async function burstWhileBlocked(port: number, count: number): Promise<void> {
-  const shared = new SharedArrayBuffer(4);
-  const flag = new Int32Array(shared);
-  const template = requestText({ via: 'SIP/2.0/UDP 127.0.0.1:5099;branch=BRANCH', extra: ['X-Padding: ' + 'p'.repeat(300)] });
-  const worker = new Worker(senderSource, { eval: true, workerData: { shared, count, port, template } });
-  const started = new Promise((resolve) => worker.once('online', resolve));
-  await started;
-  Atomics.wait(flag, 0, 0, 10_000);
-  assert.equal(Atomics.load(flag, 0), 1, 'the sender finished while the loop was blocked');
-  await worker.terminate();
+  const template = requestText({ via: 'SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bKburst{i}', extra: ['X-Padding: ' + 'p'.repeat(300)] });
+  await sendWhileBlocked({ port, count, template });
 }
 
 function recordingLogger(): { logger: Logger; warnings: { message: string; fields: Record<string, unknown> }[] } {
