@@ -204,6 +204,8 @@ export class MediaLeg implements LegMedia {
   private downsampleBuffer = new Int16Array(160);
   private readonly digitListeners = new Set<(digit: string) => void>();
   private readonly audioListeners = new Set<(pcm: Int16Array) => void>();
+  /** Whether onPacket is on the port (see listenForAudio). */
+  private hearingAudio = false;
   private readonly goneListeners = new Set<() => void>();
   private readonly closeListeners = new Set<() => void>();
   private closed = false;
@@ -290,7 +292,8 @@ export class MediaLeg implements LegMedia {
       this.inband = new InbandDtmfDetector({ onDigit });
       if (sampleRate === 16000) this.downsampler = new Downsampler16to8();
     }
-    port.on('packet', this.onPacket);
+    this.hearingAudio = false;
+    this.listenForAudio();
     port.on('dtmf-packet', this.onEventPacket);
     port.on('timeout', () => {
       this.logger.info('no RTP from the caller: treating the caller as gone', { rtpTimeoutMs: this.services.rtpTimeoutMs });
@@ -559,17 +562,31 @@ export class MediaLeg implements LegMedia {
 
   onDigit(listener: (digit: string) => void): () => void {
     this.digitListeners.add(listener);
-    return () => this.digitListeners.delete(listener);
+    this.listenForAudio();
+    return () => {
+      this.digitListeners.delete(listener);
+      this.listenForAudio();
+    };
+  }
+
+  /**
+   * The leg hears its port's audio only while a digit or audio listener needs it (decoding, in-band
+   * detection, RFC 4733 expiry): a bridged leg's audio can then stay on the I/O thread (MediaPort.relayTo).
+   */
+  private listenForAudio(): void {
+    const wanted = !this.closed && (this.digitListeners.size > 0 || this.audioListeners.size > 0);
+    if (wanted === this.hearingAudio) return;
+    this.hearingAudio = wanted;
+    if (wanted) this.mediaPort.on('packet', this.onPacket);
+    else this.mediaPort.off('packet', this.onPacket);
   }
 
   private emitDigit(digit: string): void {
     for (const listener of [...this.digitListeners]) this.isolate(listener, digit);
   }
 
+  /** On the port only while something listens for digits or audio (listenForAudio): decoding costs more than relaying. */
   private readonly onPacket = (packet: RtpPacketView): void => {
-    // Decoding and in-band detection cost more than relaying the packet (a bridged <Dial> leg relays
-    // ~50 a second): they run only while something listens for digits or audio.
-    if (this.digitListeners.size === 0 && this.audioListeners.size === 0) return;
     const payload = packet.payload();
     const needed = payload.length * this.codec.samplesPerByte;
     if (needed > this.decodeBuffer.length) this.decodeBuffer = new Int16Array(needed);
@@ -628,6 +645,7 @@ export class MediaLeg implements LegMedia {
       let timer: ReturnType<Clock['setTimeout']> | undefined;
       const finish = (why: 'silence' | 'stopped'): void => {
         this.audioListeners.delete(onAudio);
+        this.listenForAudio();
         this.closeListeners.delete(onClose);
         signal.removeEventListener('abort', onClose);
         this.clock.clearTimeout(timer);
@@ -648,6 +666,7 @@ export class MediaLeg implements LegMedia {
         return;
       }
       this.audioListeners.add(onAudio);
+      this.listenForAudio();
       this.closeListeners.add(onClose);
       signal.addEventListener('abort', onClose, { once: true });
       if (silenceMs > 0) timer = this.clock.setTimeout(check, silenceMs);

@@ -9,12 +9,19 @@
  * connect, disconnect, close) are messages of their own; the main thread sends its pending batch
  * before each command, so the thread sees datagrams and commands in the order the main thread issued them.
  *
+ * Forwarding (RtpForwarding): a socket with a rule relays the stream's packets itself and reports
+ * what it did every FORWARDING_REPORT_INTERVAL_MS; the last report of a rule is posted after the
+ * batch of what arrived before it and before anything that arrived after it, so the main thread
+ * takes the stream's state back before it sees the stream's next packet.
+ *
  * Records, little-endian:
  * - main → thread (send): socket id u32, done-callback id u32 (0: none), port u16, address index u16
  *   (CONNECTED_ADDRESS: send on the connected socket), length u16, then the datagram;
  * - thread → main (received): socket id u32, source port u16, source address index u16, length u16,
  *   then the datagram.
  */
+
+import type { RtpForwarding, RtpForwardingProgress } from './datagram-socket.js';
 
 /** Bytes before a sent datagram in its record. */
 export const SEND_RECORD_HEADER = 14;
@@ -44,8 +51,18 @@ export const COUNTER_BYTES_READ = 0;
 export const COUNTER_DROPPED = 1;
 export const COUNTER_SLOTS = 2;
 
+/** How often the thread reports what it forwarded (RtpForwardingProgress). */
+export const FORWARDING_REPORT_INTERVAL_MS = 250;
+
 export interface WorkerData {
   counters: SharedArrayBuffer;
+  /** The main thread's performance.timeOrigin: forwarded arrivals are reported on its monotonic clock. */
+  mainTimeOrigin: number;
+}
+
+/** One forwarding's report, as it crosses: the socket it is about and RtpForwardingProgress. */
+export interface ForwardingReport extends RtpForwardingProgress {
+  id: number;
 }
 
 export type ToThread =
@@ -53,6 +70,8 @@ export type ToThread =
   | { type: 'connect'; id: number; port: number; address: string; callback: number }
   | { type: 'disconnect'; id: number }
   | { type: 'close'; id: number; callback: number }
+  | { type: 'forward'; id: number; to: number; forwarding: RtpForwarding }
+  | { type: 'unforward'; id: number }
   | { type: 'send'; records: ArrayBuffer; addresses: string[] };
 
 /** An error as it crosses: Node's message and errno code. */
@@ -67,7 +86,8 @@ export type FromThread =
   /** A completion that failed (the ones that succeed go with a batch, `completed`). */
   | { type: 'done'; callback: number; error: ThreadError }
   | { type: 'error'; id: number; error: ThreadError }
-  | { type: 'received'; records: ArrayBuffer | null; addresses: string[]; completed: number[] };
+  | { type: 'received'; records: ArrayBuffer | null; addresses: string[]; completed: number[] }
+  | { type: 'forwarded'; reports: ForwardingReport[] };
 
 /**
  * The thread's program, plain JavaScript evaluated by the Worker (as the SQLite and speech workers
@@ -93,6 +113,11 @@ const BATCH_CAPACITY = ${BATCH_CAPACITY};
 const BATCH_ADDRESSES = ${BATCH_ADDRESSES};
 /** Sends held while connect() is in flight; more than this in one turn is not media. */
 const MAX_HELD_WHILE_CONNECTING = 64;
+const FORWARDING_REPORT_INTERVAL_MS = ${FORWARDING_REPORT_INTERVAL_MS};
+/** RFC 3550 A.1. */
+const MAX_DROPOUT = 3000;
+const MAX_MISORDER = 100;
+const mainClockOffset = performance.timeOrigin - workerData.mainTimeOrigin;
 
 const sockets = new Map();
 
@@ -143,7 +168,13 @@ function complete(callback, error) {
   }
 }
 
-function received(id, message, rinfo) {
+function received(id, entry, message, rinfo) {
+  const rule = entry.forwarding;
+  if (rule !== undefined) {
+    const verdict = forward(rule, message);
+    if (verdict === FORWARDED) return;
+    if (verdict === END) endForwarding(id, entry);
+  }
   const length = message.length;
   if (((bytesPosted + used - Atomics.load(counters, COUNTER_BYTES_READ)) | 0) > MAX_UNREAD_BYTES) {
     Atomics.add(counters, COUNTER_DROPPED, 1);
@@ -165,6 +196,132 @@ function received(id, message, rinfo) {
   scheduleFlush();
 }
 
+// ---- forwarding (RtpForwarding): the relay's fast path, without a trip to the main thread
+const FORWARDED = 0;
+const PASS = 1;
+const END = 2;
+let reportTimer;
+
+/**
+ * FORWARDED, PASS (the main thread decides: not RTP, another payload type such as a telephone event,
+ * another source's packet), or END (a packet of the stream only the main thread may decide on: a new
+ * SSRC, CSRCs or an extension, a sequence jump that A.1 puts on probation, or nowhere to send it).
+ */
+function forward(rule, message) {
+  const length = message.length;
+  if (length < 12) return PASS;
+  const first = message[0];
+  if ((first & 0xc0) !== 0x80 || (message[1] & 0x7f) !== rule.payloadType) return PASS;
+  if (message.readUInt32BE(8) !== rule.ssrc || (first & 0x1f) !== 0) return END;
+  let payloadLength = length - 12;
+  if ((first & 0x20) !== 0) {
+    const padding = message[length - 1];
+    if (padding === 0 || padding > payloadLength) return PASS;
+    payloadLength -= padding;
+  }
+  const sequence = message.readUInt16BE(2);
+  const udelta = (sequence - rule.highestSequence) & 0xffff;
+  if (udelta >= MAX_DROPOUT && udelta <= 0x10000 - MAX_MISORDER) return END;
+  const target = sockets.get(rule.to);
+  if (target === undefined || !target.connected) return END;
+  const timestamp = message.readUInt32BE(4);
+  // A.1's in-order branch (a duplicate or reordered packet moves nothing).
+  if (udelta < MAX_DROPOUT) {
+    rule.highestSequence = sequence;
+    rule.highestTimestamp = timestamp;
+  }
+  const now = performance.now() + mainClockOffset;
+  // A.8 interarrival jitter, as RtpReceiverStats computes it.
+  const transit = ((Math.floor((now * rule.clockRate) / 1000) >>> 0) - timestamp) | 0;
+  let d = (transit - rule.transit) | 0;
+  if (d < 0) d = -d;
+  rule.jitterUnits += (d - rule.jitterUnits) / 16;
+  rule.transit = transit;
+  message[1] = (message[1] & 0x80) | rule.outPayloadType;
+  message.writeUInt16BE((sequence + rule.sequenceDelta) & 0xffff, 2);
+  message.writeUInt32BE((timestamp + rule.timestampDelta) >>> 0, 4);
+  message.writeUInt32BE(rule.outSsrc, 8);
+  try {
+    target.socket.send(message);
+  } catch {
+    return END;
+  }
+  rule.packets++;
+  rule.octets += payloadLength;
+  rule.lastArrivalMs = now;
+  return FORWARDED;
+}
+
+function report(id, rule, ended) {
+  const progress = {
+    id,
+    packets: rule.packets,
+    octets: rule.octets,
+    highestSequence: rule.highestSequence,
+    highestTimestamp: rule.highestTimestamp,
+    lastArrivalMs: rule.lastArrivalMs,
+    jitterUnits: rule.jitterUnits,
+    transit: rule.transit,
+    ended,
+  };
+  rule.packets = 0;
+  rule.octets = 0;
+  return progress;
+}
+
+function reportProgress() {
+  const reports = [];
+  for (const [id, entry] of sockets) {
+    const rule = entry.forwarding;
+    if (rule !== undefined && rule.packets > 0) reports.push(report(id, rule, false));
+  }
+  if (reports.length > 0) parentPort.postMessage({ type: 'forwarded', reports });
+}
+
+/** The rule's last report goes after what arrived before it and before anything after. */
+function endForwarding(id, entry) {
+  const rule = entry.forwarding;
+  if (rule === undefined) return;
+  entry.forwarding = undefined;
+  flush();
+  parentPort.postMessage({ type: 'forwarded', reports: [report(id, rule, true)] });
+  forwardingChanged();
+}
+
+function startForwarding(command) {
+  const entry = sockets.get(command.id);
+  if (entry === undefined) return;
+  const f = command.forwarding;
+  entry.forwarding = {
+    to: command.to,
+    payloadType: f.payloadType,
+    ssrc: f.ssrc,
+    clockRate: f.clockRate,
+    outPayloadType: f.outPayloadType,
+    outSsrc: f.outSsrc,
+    sequenceDelta: f.sequenceDelta,
+    timestampDelta: f.timestampDelta,
+    highestSequence: f.highestSequence,
+    highestTimestamp: 0,
+    jitterUnits: f.jitterUnits,
+    transit: f.transit,
+    packets: 0,
+    octets: 0,
+    lastArrivalMs: 0,
+  };
+  forwardingChanged();
+}
+
+function forwardingChanged() {
+  let any = false;
+  for (const entry of sockets.values()) if (entry.forwarding !== undefined) any = true;
+  if (any && reportTimer === undefined) reportTimer = setInterval(reportProgress, FORWARDING_REPORT_INTERVAL_MS);
+  if (!any && reportTimer !== undefined) {
+    clearInterval(reportTimer);
+    reportTimer = undefined;
+  }
+}
+
 // ---- commands and sends from the main thread
 function bind(command) {
   const socket = dgram.createSocket({ type: command.udp6 ? 'udp6' : 'udp4' });
@@ -182,9 +339,9 @@ function bind(command) {
         // The default stays; the main thread sees it in receiveBufferBytes.
       }
     }
-    const entry = { socket, connecting: false, connectPort: 0, connectAddress: '', held: [] };
+    const entry = { socket, connecting: false, connected: false, connectPort: 0, connectAddress: '', held: [], forwarding: undefined };
     sockets.set(command.id, entry);
-    socket.on('message', (message, rinfo) => received(command.id, message, rinfo));
+    socket.on('message', (message, rinfo) => received(command.id, entry, message, rinfo));
     socket.on('error', (error) => parentPort.postMessage({ type: 'error', id: command.id, error: describe(error) }));
     const local = socket.address();
     parentPort.postMessage({ type: 'bound', id: command.id, address: local.address, port: local.port, receiveBufferBytes: socket.getRecvBufferSize() });
@@ -200,6 +357,7 @@ function connect(command) {
   try {
     entry.socket.connect(command.port, command.address, (error) => {
       entry.connecting = false;
+      entry.connected = error === undefined;
       const held = entry.held;
       entry.held = [];
       for (const message of held) send(entry, message, error === undefined ? undefined : command.port, command.address, 0);
@@ -267,8 +425,17 @@ parentPort.on('message', (command) => {
     case 'connect':
       connect(command);
       break;
+    case 'forward':
+      startForwarding(command);
+      break;
+    case 'unforward': {
+      const entry = sockets.get(command.id);
+      if (entry !== undefined) endForwarding(command.id, entry);
+      break;
+    }
     case 'disconnect': {
       const entry = sockets.get(command.id);
+      if (entry !== undefined) entry.connected = false;
       try {
         entry?.socket.disconnect();
       } catch {
@@ -279,6 +446,10 @@ parentPort.on('message', (command) => {
     case 'close': {
       const entry = sockets.get(command.id);
       sockets.delete(command.id);
+      if (entry !== undefined && entry.forwarding !== undefined) {
+        entry.forwarding = undefined;
+        forwardingChanged();
+      }
       // Node issues an addressed send on the next tick (its address lookup): closing on a later tick
       // lets the sends issued before close() go out, and still before the next command is read.
       process.nextTick(() => {

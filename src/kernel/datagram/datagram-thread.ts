@@ -12,6 +12,9 @@
  *
  * `bind` is a DatagramBinder: the SIP transport binds its UDP listeners with it, and a PortAllocator
  * built with it its RTP and RTCP sockets.
+ * One exception to "the main thread decides": a relayed RTP stream in its steady state (RtpForwarding,
+ * set up by MediaPort when its bridge needs nothing more than the header rewritten) is relayed by the
+ * thread itself, socket to socket, and reported every ~250 ms; the rest of the stream still comes here.
  * A received datagram is a view of its batch, like Node's own Buffers read now and not kept.
  * Sends queue up in the current batch, which goes at the end of this turn of the loop (setImmediate),
  * or before the next command (connect, disconnect, close), so that the thread sees both in order.
@@ -29,7 +32,7 @@ import { Worker } from 'node:worker_threads';
 import { isIP } from 'node:net';
 import { DialtoneError, ErrorCodes } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { BoundDatagramSocket, DatagramBinder, DatagramHandler, RemoteEndpoint } from './datagram-socket.js';
+import type { BoundDatagramSocket, DatagramBinder, DatagramHandler, DatagramSocket, RemoteEndpoint, RtpForwarding, RtpForwardingProgress, RtpForwardingSocket } from './datagram-socket.js';
 import {
   BATCH_ADDRESSES,
   BATCH_CAPACITY,
@@ -86,7 +89,7 @@ export class DatagramThread {
 
   constructor(options: DatagramThreadOptions = {}) {
     this.logger = options.logger ?? silentLogger;
-    const workerData: WorkerData = { counters: this.counters.buffer as SharedArrayBuffer };
+    const workerData: WorkerData = { counters: this.counters.buffer as SharedArrayBuffer, mainTimeOrigin: performance.timeOrigin };
     this.worker = new Worker(datagramWorkerSource, { eval: true, workerData });
     this.worker.unref();
     this.worker.on('message', (message: FromThread) => this.onMessage(message));
@@ -170,6 +173,14 @@ export class DatagramThread {
     if (this.failure === undefined) this.command({ type: 'disconnect', id });
   }
 
+  forward(id: number, to: number, forwarding: RtpForwarding): void {
+    if (this.failure === undefined) this.command({ type: 'forward', id, to, forwarding });
+  }
+
+  unforward(id: number): void {
+    if (this.failure === undefined) this.command({ type: 'unforward', id });
+  }
+
   closeSocket(id: number, done: (() => void) | undefined): void {
     this.sockets.delete(id);
     if (this.failure !== undefined) {
@@ -235,6 +246,9 @@ export class DatagramThread {
         return;
       case 'error':
         this.sockets.get(message.id)?.emitError(threadError(message.error));
+        return;
+      case 'forwarded':
+        for (const report of message.reports) this.sockets.get(report.id)?.emitForwarded(report);
         return;
     }
   }
@@ -302,20 +316,30 @@ export class DatagramThread {
     for (const done of completions) done(failure);
     const sockets = [...this.sockets.values()];
     this.sockets.clear();
-    if (!closed) for (const socket of sockets) socket.emitError(failure);
+    for (const socket of sockets) {
+      socket.abandonForwarding();
+      if (!closed) socket.emitError(failure);
+    }
     this.updateReference();
   }
 }
 
+/** The thread socket under `socket` (a wrapper such as an outbound leg's handed socket says which). */
+function forwardingEndpointOf(socket: DatagramSocket): DatagramSocket | undefined {
+  const endpoint = (socket as Partial<RtpForwardingSocket>).forwardingEndpoint;
+  return typeof endpoint === 'function' ? endpoint.call(socket) : undefined;
+}
+
 /** One socket on the thread, as a MediaPort sees it. */
-class ThreadDatagramSocket implements BoundDatagramSocket {
+class ThreadDatagramSocket implements BoundDatagramSocket, RtpForwardingSocket {
   private messageHandlers: readonly DatagramHandler[] = [];
   private errorHandlers: readonly ErrorHandler[] = [];
   private closed = false;
+  private forwardingListener: ((progress: RtpForwardingProgress) => void) | undefined;
 
   constructor(
-    private readonly thread: DatagramThread,
-    private readonly id: number,
+    readonly thread: DatagramThread,
+    readonly id: number,
     private readonly bound: RemoteEndpoint,
     private readonly grantedReceiveBuffer: number,
   ) {}
@@ -357,9 +381,42 @@ class ThreadDatagramSocket implements BoundDatagramSocket {
     this.thread.disconnect(this.id);
   }
 
+  forwardingEndpoint(): DatagramSocket | undefined {
+    return this.closed ? undefined : this;
+  }
+
+  canForwardTo(to: DatagramSocket): boolean {
+    const target = forwardingEndpointOf(to);
+    // One forwarding at a time: a new one waits for the last one's final report.
+    return !this.closed && this.forwardingListener === undefined && target instanceof ThreadDatagramSocket && target !== this && target.thread === this.thread;
+  }
+
+  forwardRtp(to: DatagramSocket, forwarding: RtpForwarding, onProgress: (progress: RtpForwardingProgress) => void): void {
+    const target = forwardingEndpointOf(to);
+    if (!(target instanceof ThreadDatagramSocket) || !this.canForwardTo(target)) throw new DialtoneError(ErrorCodes.internal, 'cannot forward to a socket on another thread');
+    this.forwardingListener = onProgress;
+    this.thread.forward(this.id, target.id, forwarding);
+  }
+
+  stopForwarding(): void {
+    if (!this.closed && this.forwardingListener !== undefined) this.thread.unforward(this.id);
+  }
+
+  /** The thread is gone: a forwarding ends with nothing more to report. */
+  abandonForwarding(): void {
+    this.emitForwarded({ packets: 0, octets: 0, highestSequence: 0, highestTimestamp: 0, lastArrivalMs: 0, jitterUnits: 0, transit: 0, ended: true });
+  }
+
+  emitForwarded(progress: RtpForwardingProgress): void {
+    const listener = this.forwardingListener;
+    if (progress.ended) this.forwardingListener = undefined;
+    listener?.(progress);
+  }
+
   close(done?: () => void): void {
     if (this.closed) return;
     this.closed = true;
+    this.forwardingListener = undefined;
     this.messageHandlers = [];
     this.errorHandlers = [];
     this.thread.closeSocket(this.id, done);

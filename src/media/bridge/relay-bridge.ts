@@ -13,6 +13,9 @@
  * same time, so the header is kept and rewritten as in relay mode, its timestamp scaled when the legs'
  * RTP clocks differ (Opus counts 48 kHz units, RFC 7587 §4.1; G.711 and G.722 count 8 kHz units).
  *
+ * In relay mode each port may hand its direction to the I/O thread (MediaPort.relayTo), which then
+ * relays the steady stream itself with the same rewriting; the counters include what it relayed.
+ *
  * Telephone events (RFC 4733) cross in both modes with the payload type mapped to the one the other
  * leg negotiated, or are dropped and counted when it negotiated none.
  *
@@ -115,6 +118,11 @@ class BridgeDirection {
     packet.stripCsrcAndExtension();
     if (this.to.sendRtp(packet)) this.relayed++;
     else this.unsent++;
+  };
+
+  /** Packets the I/O thread relayed for this direction (MediaPort.relayTo). */
+  readonly countRelayedOnThread = (packets: number): void => {
+    this.relayed += packets;
   };
 
   readonly onDtmfPacket = (packet: RtpPacketView): void => {
@@ -221,6 +229,10 @@ export class RelayBridge {
     // Whatever each leg heard before (a prompt) is a different source from what it hears now.
     a.breakOutboundSource();
     b.breakOutboundSource();
+    if (this.mode === 'relay') {
+      a.relayTo(b, this.aToB.onPacket, this.aToB.countRelayedOnThread);
+      b.relayTo(a, this.bToA.onPacket, this.bToA.countRelayedOnThread);
+    }
     a.on('packet', this.aToB.onPacket);
     a.on('dtmf-packet', this.aToB.onDtmfPacket);
     b.on('packet', this.bToA.onPacket);
@@ -249,6 +261,10 @@ export class RelayBridge {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.mode === 'relay') {
+      this.a.relayTo(undefined);
+      this.b.relayTo(undefined);
+    }
     this.a.off('packet', this.aToB.onPacket);
     this.a.off('dtmf-packet', this.aToB.onDtmfPacket);
     this.b.off('packet', this.bToA.onPacket);

@@ -16,11 +16,35 @@
  * Sending: `sendRtp` rewrites the packet in place onto this port's own outbound stream (SSRC,
  * sequence, timestamp: see RtpStreamRewriter) and hands it to the socket synchronously.
  *
+ * Relaying on the I/O thread: a port whose RTP socket is on the I/O thread, bridged in relay mode
+ * (`relayTo`), hands the steady state of its stream to the thread once nothing else here needs its
+ * audio: latched and connected both ways, its source valid (A.1) and already mapped onto the other
+ * port's outbound stream, no other 'packet' listener here, no 'sent' listener there. The thread then
+ * relays those packets itself with the same offsets and reports what it did every ~250 ms (counters,
+ * A.1/A.8 state, the other port's last sequence number). Whatever it may not decide on (a new SSRC,
+ * CSRCs, a sequence jump, telephone events, anything not RTP) still comes here (a telephone event's
+ * round trip through this thread is longer than the audio's path: under a backlog of more than a
+ * packet interval the far end sees them reordered, which RTP's sequence numbers tell), and anything that
+ * changes the picture (a listener, a re-latch, a prompt on the other port, close) takes the stream
+ * back: the thread's last report comes before the stream's next packet, and a send on the other port
+ * that would start a new source waits for that report.
+ *
  * Lifecycle:  open ──(first valid packet)──> latched ──(setRemote)──> open …   any ──close()──> closed
  * `timeout` fires when no valid RTP arrived for `rtpTimeoutMs` (measured on the injected Clock);
  * RTCP reports go out every ~5 s (RFC 3550 §6.2) and a BYE on close (§6.6).
  */
-import { randomToken, randomUint32, silentLogger, type Clock, type DatagramSocket, type Logger, type RemoteEndpoint, type TimerHandle } from '../../kernel/index.js';
+import {
+  canForwardRtp,
+  randomToken,
+  randomUint32,
+  silentLogger,
+  type Clock,
+  type DatagramSocket,
+  type Logger,
+  type RemoteEndpoint,
+  type RtpForwardingProgress,
+  type TimerHandle,
+} from '../../kernel/index.js';
 import { RtpPacketView, RtpParseResult } from '../rtp/rtp-packet-view.js';
 import { RtpReceiverStats, type RtpReceptionSummary } from '../rtp/rtp-receiver-stats.js';
 import { RtpStreamRewriter } from '../rtp/rtp-stream-rewriter.js';
@@ -117,6 +141,19 @@ export interface MediaPortCounters {
 }
 
 type PacketListener = (packet: RtpPacketView) => void;
+
+/** Where the relay of this port's stream runs (see relayTo). */
+const enum Forwarding {
+  /** Here: every packet goes through onRtpMessage. */
+  none,
+  /** On the I/O thread. */
+  onThread,
+  /** Asked back from the thread; its last report has not arrived yet. */
+  ending,
+}
+
+/** Sends held on a port while the thread still writes its stream (see sendRtp); more is not media. */
+const MAX_HELD_WHILE_FORWARDED = 64;
 type PacketEvent = 'packet' | 'dtmf-packet' | 'sent';
 
 function isPacketEvent(event: keyof MediaPortEvents): event is PacketEvent {
@@ -150,6 +187,9 @@ export class MediaPort {
   private rtpAccepted = 0;
   private packetListeners: readonly PacketListener[] = [];
   private dtmfPacketListeners: readonly PacketListener[] = [];
+  private forwarding = Forwarding.none;
+  /** The port this one's audio is relayed to (relayTo); undefined when not bridged in relay mode. */
+  private relayTarget: MediaPort | undefined;
   private connected = false;
   private remotePort = 0;
   private readonly outbound: RtpStreamRewriter;
@@ -169,6 +209,15 @@ export class MediaPort {
   private readonly events: TypedEvents<MediaPortEvents>;
   private readonly connectOnLatch: boolean;
   private readonly rtcpIntervalMs: number;
+  private readonly rtpCanForward: boolean;
+  private relayListener: PacketListener | undefined;
+  private onRelayedOnThread: ((packets: number) => void) | undefined;
+  /** While on the thread: the port it relays to, and the SSRC it relays. */
+  private forwardTarget: MediaPort | undefined;
+  private forwardedSsrc = 0;
+  /** The port whose thread-side relay writes this port's outbound stream. */
+  private forwardedBy: MediaPort | undefined;
+  private heldWhileForwarded: Buffer[] = [];
 
   private rtpMalformed = 0;
   private rtpForeign = 0;
@@ -230,6 +279,7 @@ export class MediaPort {
     this.explicitRemoteRtcp = options.remoteRtcp;
     if (options.remote !== undefined) this.applyRemote(options.remote);
 
+    this.rtpCanForward = canForwardRtp(this.rtp);
     this.rtp.onMessage(this.onRtpMessage);
     this.rtp.onError(this.onSocketError);
     if (this.rtcpSocket !== undefined) {
@@ -250,6 +300,9 @@ export class MediaPort {
   on<K extends keyof MediaPortEvents>(event: K, listener: MediaPortEvents[K]): void {
     if (isPacketEvent(event)) this.setPacketListeners(event, [...this.packetListenersOf(event), listener as PacketListener]);
     else this.events.on(event, listener);
+    // Someone here needs the packets the thread relays (this port's audio, or what the other port sends).
+    if (event === 'packet' && listener !== this.relayListener) this.stopForwarding();
+    if (event === 'sent') this.forwardedBy?.stopForwarding();
   }
 
   /** For the port's life events (latched, timeout, closed…): nothing listens once to a per-packet event. */
@@ -368,6 +421,24 @@ export class MediaPort {
   /** Makes the next packet sent start a new source in our outbound stream (see RtpStreamRewriter). */
   breakOutboundSource(): void {
     this.outbound.breakSource();
+    this.forwardedBy?.stopForwarding();
+  }
+
+  /**
+   * This port's audio is relayed into `target` by `listener` (RelayBridge, same codec on both legs):
+   * when both sockets are on the I/O thread, the thread may take the relay over (see the class
+   * comment), and `onRelayed` then counts the packets it relayed. `undefined` ends it.
+   */
+  relayTo(target: MediaPort | undefined, listener?: PacketListener, onRelayed?: (packets: number) => void): void {
+    this.stopForwarding();
+    this.relayTarget = target;
+    this.relayListener = listener;
+    this.onRelayedOnThread = onRelayed;
+  }
+
+  /** Whether the I/O thread relays this port's stream now. */
+  get relayedOnThread(): boolean {
+    return this.forwarding === Forwarding.onThread;
   }
 
   /**
@@ -379,6 +450,11 @@ export class MediaPort {
     if (!this.connected && this.latchedPort === 0 && this.remotePort === 0) {
       this.rtpUnsent++;
       return false;
+    }
+    if (this.forwardedBy !== undefined && this.outbound.wouldRebase(packet.ssrc)) {
+      // A new source continues from the last packet the thread sent, known once its last report is in.
+      this.holdWhileForwarded(packet);
+      return true;
     }
     const now = packet.arrivalMs >= 0 ? packet.arrivalMs : this.clock.monotonic();
     this.outbound.rewrite(packet, now, packet.payloadType !== this.dtmfPayloadType);
@@ -397,10 +473,95 @@ export class MediaPort {
     return true;
   }
 
+  private holdWhileForwarded(packet: RtpPacketView): void {
+    if (this.heldWhileForwarded.length < MAX_HELD_WHILE_FORWARDED) this.heldWhileForwarded.push(Buffer.from(packet.datagram()));
+    else this.rtpUnsent++;
+    this.forwardedBy?.stopForwarding();
+  }
+
+  private sendHeld(): void {
+    const held = this.heldWhileForwarded;
+    if (held.length === 0) return;
+    this.heldWhileForwarded = [];
+    const view = new RtpPacketView();
+    for (const datagram of held) {
+      if (view.wrap(datagram) === RtpParseResult.ok) this.sendRtp(view);
+    }
+  }
+
+  // ------------------------------------------------------------------------- relay on the I/O thread
+
+  /** Hands the stream to the thread when nothing here needs it (see the class comment). */
+  private forwardIfIdle(target: MediaPort): void {
+    if (this.closed || target.closed || !this.connected || !target.connected || this.timedOut || !this.hasRemoteSsrc) return;
+    if (this.packetListeners.length !== 1 || this.packetListeners[0] !== this.relayListener) return;
+    if (target.sentListeners.length !== 0 || target.forwardedBy !== undefined) return;
+    const offsets = target.outbound.offsetsFor(this.remoteSsrc);
+    const receiver = this.stats.forwardingState();
+    if (offsets === undefined || receiver === undefined || !canForwardRtp(this.rtp) || !this.rtp.canForwardTo(target.rtp)) return;
+    this.forwarding = Forwarding.onThread;
+    this.forwardTarget = target;
+    this.forwardedSsrc = this.remoteSsrc;
+    target.forwardedBy = this;
+    this.rtp.forwardRtp(
+      target.rtp,
+      {
+        payloadType: this.audioPayloadType,
+        ssrc: this.remoteSsrc,
+        clockRate: this.format.clockRate,
+        outPayloadType: target.audioPayloadType,
+        outSsrc: target.ssrc,
+        ...offsets,
+        ...receiver,
+      },
+      this.onForwardingProgress,
+    );
+  }
+
+  private stopForwarding(): void {
+    if (this.forwarding !== Forwarding.onThread || !canForwardRtp(this.rtp)) return;
+    this.forwarding = Forwarding.ending;
+    this.rtp.stopForwarding();
+  }
+
+  private readonly onForwardingProgress = (progress: RtpForwardingProgress): void => {
+    const target = this.forwardTarget;
+    if (progress.packets > 0) {
+      if (this.hasRemoteSsrc && this.remoteSsrc === this.forwardedSsrc) {
+        this.stats.absorbForwarded(progress.packets, progress.highestSequence, progress.jitterUnits, progress.transit);
+      }
+      this.rtpReceived += progress.packets;
+      this.rtpAccepted += progress.packets;
+      if (progress.lastArrivalMs > this.lastRtpAtMs) this.lastRtpAtMs = progress.lastArrivalMs;
+      if (this.timedOut) this.recoverFromTimeout();
+      if (target !== undefined) {
+        target.outbound.absorbForwarded(progress.highestSequence, progress.highestTimestamp, progress.lastArrivalMs);
+        target.rtpSent += progress.packets;
+        target.octetsSent += progress.octets;
+      }
+      this.onRelayedOnThread?.(progress.packets);
+    }
+    if (progress.ended) this.forwardingEnded();
+  };
+
+  private forwardingEnded(): void {
+    const target = this.forwardTarget;
+    this.forwarding = Forwarding.none;
+    this.forwardTarget = undefined;
+    if (target !== undefined && target.forwardedBy === this) {
+      target.forwardedBy = undefined;
+      target.sendHeld();
+    }
+  }
+
   /** Sends our final RTCP BYE (RFC 3550 §6.6), closes both sockets and emits `closed`. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // The thread forgets a closed socket's forwarding without a last report.
+    if (this.forwarding !== Forwarding.none) this.forwardingEnded();
+    this.forwardedBy?.stopForwarding();
+    this.heldWhileForwarded = [];
     this.clock.clearTimeout(this.timeoutTimer);
     this.clock.clearTimeout(this.rtcpTimer);
     this.clock.clearTimeout(this.takeoverTimer);
@@ -474,6 +635,7 @@ export class MediaPort {
     this.rtpAccepted++;
     if (isEvent) this.deliverPacket(this.dtmfPacketListeners, 'dtmf-packet', view);
     else this.deliverPacket(this.packetListeners, 'packet', view);
+    if (this.rtpCanForward && this.relayTarget !== undefined && this.forwarding === Forwarding.none) this.forwardIfIdle(this.relayTarget);
   };
 
   private latch(from: RemoteEndpoint): void {
@@ -517,6 +679,9 @@ export class MediaPort {
   };
 
   private unlatch(): void {
+    // Before the disconnect below: the thread must stop relaying first (commands keep their order).
+    this.stopForwarding();
+    this.forwardedBy?.stopForwarding();
     this.clock.clearTimeout(this.takeoverTimer);
     this.takeoverTimer = undefined;
     this.latchedPort = 0;

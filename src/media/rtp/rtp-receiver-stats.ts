@@ -130,6 +130,28 @@ export class RtpReceiverStats {
     this.hasTransit = true;
   }
 
+  /** What another thread needs to carry A.1 and A.8 on (the I/O thread's forwarding); undefined until the source is valid. */
+  forwardingState(): { highestSequence: number; jitterUnits: number; transit: number } | undefined {
+    if (!this.initialized || this.probation > 0 || !this.hasTransit) return undefined;
+    return { highestSequence: this.maxSeq, jitterUnits: this.jitterUnits, transit: this.transit };
+  }
+
+  /**
+   * `received` packets another thread counted from forwardingState() on, `highestSequence` the highest
+   * of them (A.1's in-order rule applied to it: reports come far more often than the 16 bits wrap), and
+   * its A.8 state, which replaces ours.
+   */
+  absorbForwarded(received: number, highestSequence: number, jitterUnits: number, transit: number): void {
+    this.receivedCount += received;
+    const udelta = (highestSequence - this.maxSeq + RTP_SEQ_MOD) % RTP_SEQ_MOD;
+    if (udelta < MAX_DROPOUT) {
+      if (highestSequence < this.maxSeq) this.cycles += RTP_SEQ_MOD;
+      this.maxSeq = highestSequence;
+    }
+    this.jitterUnits = jitterUnits;
+    this.transit = transit;
+  }
+
   get received(): number {
     return this.receivedCount;
   }

@@ -53,6 +53,30 @@ export class RtpStreamRewriter {
     this.lastTimestamp = (options.initialTimestamp - options.samplesPerPacket) >>> 0;
   }
 
+  /** The offsets applied to `ssrc`'s packets, when it is the current source. */
+  offsetsFor(ssrc: number): { sequenceDelta: number; timestampDelta: number } | undefined {
+    return this.hasSource && this.sourceSsrc === ssrc ? { sequenceDelta: this.sequenceDelta, timestampDelta: this.timestampDelta } : undefined;
+  }
+
+  /** Whether `ssrc`'s next packet starts a new source (a rebase, which needs the last packet sent). */
+  wouldRebase(ssrc: number): boolean {
+    return !this.hasSource || ssrc !== this.sourceSsrc;
+  }
+
+  /**
+   * Packets of the current source that another thread rewrote with `offsetsFor`'s offsets and sent
+   * (the I/O thread's forwarding): the one with the highest sequence number, as it arrived there.
+   */
+  absorbForwarded(sequenceNumber: number, timestamp: number, sentAtMs: number): void {
+    const outSequence = (sequenceNumber + this.sequenceDelta) & 0xffff;
+    if (!this.hasSent || ((outSequence - this.lastSequenceNumber) & 0xffff) < 0x8000) {
+      this.lastSequenceNumber = outSequence;
+      this.lastTimestamp = (timestamp + this.timestampDelta) >>> 0;
+    }
+    if (sentAtMs > this.lastSentAtMs) this.lastSentAtMs = sentAtMs;
+    this.hasSent = true;
+  }
+
   /** Makes the next packet start a new source even if it carries the same SSRC (e.g. a new prompt). */
   breakSource(): void {
     this.hasSource = false;

@@ -14,7 +14,7 @@
  * the newest port owns them: closing it closes the sockets and gives the pair back. Without a port,
  * `release()` closes them.
  */
-import { DialtoneError, ErrorCodes } from '../../../kernel/index.js';
+import { canForwardRtp, DialtoneError, ErrorCodes, type RtpForwarding, type RtpForwardingProgress, type RtpForwardingSocket } from '../../../kernel/index.js';
 import {
   bindRtpPair,
   MediaPort,
@@ -83,9 +83,10 @@ export class RtpSocketPair {
  * closes the socket); handed back, the port's handlers come off the socket, the socket is no longer
  * connected to that port's peer, and the port's close() leaves the socket open for the next port.
  */
-class HandedSocket implements DatagramSocket {
+class HandedSocket implements RtpForwardingSocket {
   private handedBack = false;
   private connected = false;
+  private forwarding = false;
   private readonly messageHandlers: DatagramHandler[] = [];
   private readonly errorHandlers: Array<(error: Error) => void> = [];
 
@@ -145,9 +146,32 @@ class HandedSocket implements DatagramSocket {
     return this.socket.local();
   }
 
+  forwardingEndpoint(): DatagramSocket | undefined {
+    return !this.handedBack && canForwardRtp(this.socket) ? this.socket.forwardingEndpoint() : undefined;
+  }
+
+  canForwardTo(to: DatagramSocket): boolean {
+    return !this.handedBack && canForwardRtp(this.socket) && this.socket.canForwardTo(to);
+  }
+
+  forwardRtp(to: DatagramSocket, forwarding: RtpForwarding, onProgress: (progress: RtpForwardingProgress) => void): void {
+    if (this.handedBack || !canForwardRtp(this.socket)) throw new DialtoneError(ErrorCodes.internal, 'this socket cannot forward');
+    this.forwarding = true;
+    this.socket.forwardRtp(to, forwarding, (progress) => {
+      if (progress.ended) this.forwarding = false;
+      onProgress(progress);
+    });
+  }
+
+  stopForwarding(): void {
+    if (this.forwarding && canForwardRtp(this.socket)) this.socket.stopForwarding();
+  }
+
   /** The next port takes the socket: this port's handlers and connection go (a connect() in flight is undone when it completes). */
   handBack(): void {
     if (this.handedBack) return;
+    // The forwarding's last report still reaches this port (its state), not the next one.
+    this.stopForwarding();
     this.handedBack = true;
     for (const handler of this.messageHandlers) this.socket.offMessage(handler);
     for (const handler of this.errorHandlers) this.socket.offError(handler);
