@@ -3,17 +3,11 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatagramThread, DialtoneError, ErrorCodes, systemClock, type BoundDatagramSocket, type Logger, type RemoteEndpoint } from '../../../src/kernel/index.js';
-import {
-  PortAllocator,
-  RelayBridge,
-  buildRtpPacket,
-  openMediaPort,
-} from '../../../src/media/index.js';
+import { DatagramThread, DialtoneError, ErrorCodes, type BoundDatagramSocket, type Logger, type RemoteEndpoint } from '../../../src/kernel/index.js';
+import { RelayBridge, buildRtpPacket } from '../../../src/media/index.js';
 import { MAX_UNREAD_BYTES, RECEIVE_RECORD_HEADER } from '../../../src/kernel/datagram/datagram-thread-worker.js';
 import { HOST, phone, sendWhileBlocked, until } from '../../support/loopback.js';
-
-const PCMU = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
+import { threadMediaCall } from '../../support/thread-media.js';
 
 function received(socket: BoundDatagramSocket): Array<{ message: Buffer; from: RemoteEndpoint }> {
   const all: Array<{ message: Buffer; from: RemoteEndpoint }> = [];
@@ -182,15 +176,7 @@ test('bind: a port held elsewhere is refused with EADDRINUSE, a closed one is fr
 });
 
 test('two media ports on the thread, bridged: each phone hears the other, on the rewritten stream, and the ports go back on close', async () => {
-  const thread = new DatagramThread();
-  const probe = await phone();
-  const first = probe.port - (probe.port % 2) + 2;
-  probe.socket.close();
-  const allocator = new PortAllocator({ min: first, max: first + 7 }, thread.bind);
-  const caller = await phone();
-  const callee = await phone();
-  const a = await openMediaPort({ allocator, bindAddress: HOST, clock: systemClock, format: PCMU, remote: { address: HOST, port: caller.port } });
-  const b = await openMediaPort({ allocator, bindAddress: HOST, clock: systemClock, format: PCMU, remote: { address: HOST, port: callee.port } });
+  const { thread, allocator, caller, callee, a, b, close } = await threadMediaCall();
   const bridge = new RelayBridge(a, b);
   try {
     assert.equal(thread.openSockets, 4, 'RTP and RTCP of both ports');
@@ -223,15 +209,9 @@ test('two media ports on the thread, bridged: each phone hears the other, on the
     await until(() => bridge.counters().aToB.relayed === count && bridge.counters().bToA.relayed === count, 'the relayed counters');
   } finally {
     bridge.close();
-    a.close();
-    b.close();
-    caller.socket.close();
-    callee.socket.close();
+    await close();
   }
   assert.equal(allocator.inUse, 0);
-  // The RTCP sockets close once their BYE is handed over, which the thread confirms.
-  await until(() => thread.openSockets === 0, 'the sockets to close');
-  await thread.close();
 });
 
 test('when the main thread falls behind, what it has not read stays bounded: the excess is dropped, counted and logged, and reception resumes', async () => {

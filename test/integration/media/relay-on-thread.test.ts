@@ -7,50 +7,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DatagramThread, systemClock } from '../../../src/kernel/index.js';
-import { PortAllocator, RelayBridge, RtpPacketView, buildRtpPacket, openMediaPort, type MediaPort } from '../../../src/media/index.js';
-import { HOST, phone, until, type Phone } from '../../support/loopback.js';
+import { RelayBridge, RtpPacketView, buildRtpPacket } from '../../../src/media/index.js';
+import { HOST, until, type Phone } from '../../support/loopback.js';
+import { threadMediaCall, type ThreadMediaCall } from '../../support/thread-media.js';
 
-const PCMU = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
 const EVENT_PT = 101;
 
-interface Call {
-  thread: DatagramThread;
-  allocator: PortAllocator;
-  caller: Phone;
-  callee: Phone;
-  a: MediaPort;
-  b: MediaPort;
-  close(): Promise<void>;
-}
-
-async function bridgedCall(): Promise<Call> {
-  const thread = new DatagramThread();
-  const probe = await phone();
-  const first = probe.port - (probe.port % 2) + 2;
-  probe.socket.close();
-  const allocator = new PortAllocator({ min: first, max: first + 7 }, thread.bind);
-  const caller = await phone();
-  const callee = await phone();
-  const options = { allocator, bindAddress: HOST, clock: systemClock, format: PCMU, telephoneEventPayloadType: EVENT_PT };
-  const a = await openMediaPort({ ...options, remote: { address: HOST, port: caller.port } });
-  const b = await openMediaPort({ ...options, remote: { address: HOST, port: callee.port } });
-  return {
-    thread,
-    allocator,
-    caller,
-    callee,
-    a,
-    b,
-    close: async () => {
-      a.close();
-      b.close();
-      caller.socket.close();
-      callee.socket.close();
-      await until(() => thread.openSockets === 0, 'the sockets to close');
-      await thread.close();
-    },
-  };
+/**
+ * A bridged call whose caller → callee direction the thread relays: the callee spoke first (b latched
+ * and connected), then the caller's packets 100…109; the thread takes over at the first one after a
+ * is latched and connected.
+ */
+async function relayingCall(): Promise<{ call: ThreadMediaCall; bridge: RelayBridge }> {
+  const call = await threadMediaCall({ telephoneEventPayloadType: EVENT_PT });
+  const bridge = new RelayBridge(call.a, call.b);
+  call.callee.socket.send(audio(1, 0xbeef), call.b.local.port, HOST);
+  await until(() => call.b.isConnected, 'b connected');
+  await stream(call.caller, call.a.local.port, 100, 10, 0xcafe);
+  await until(() => call.a.relayedOnThread, 'the thread to take the caller → callee direction');
+  return { call, bridge };
 }
 
 function audio(sequenceNumber: number, ssrc: number, marker = 0): Buffer {
@@ -77,15 +52,8 @@ function continuous(heard: readonly Buffer[]): void {
 }
 
 test('the thread relays the steady stream itself: the callee hears every packet once, in order, on one stream, and the counters and reception statistics count them all', async () => {
-  const call = await bridgedCall();
-  const bridge = new RelayBridge(call.a, call.b);
+  const { call, bridge } = await relayingCall();
   try {
-    // The callee speaks first so that b is latched and connected: the thread can send there.
-    call.callee.socket.send(audio(1, 0xbeef), call.b.local.port, HOST);
-    await until(() => call.b.isConnected, 'b connected');
-    // The thread takes over at the first packet after a is latched and connected.
-    await stream(call.caller, call.a.local.port, 100, 10, 0xcafe);
-    await until(() => call.a.relayedOnThread, 'the thread to take the caller → callee direction');
     await stream(call.caller, call.a.local.port, 110, 190, 0xcafe);
     await until(() => call.callee.received.length === 200, 'all 200 packets at the callee');
     assert.deepEqual(call.callee.received.map((packet) => packet.readUInt16BE(12)), Array.from({ length: 200 }, (_, i) => 100 + i), 'every payload once, in order');
@@ -105,13 +73,8 @@ test('the thread relays the steady stream itself: the callee hears every packet 
 });
 
 test('with the thread relaying: a telephone event still reaches the main thread and the callee; a new SSRC continues the stream; a listener or the end of the bridge takes the stream back', async () => {
-  const call = await bridgedCall();
-  const bridge = new RelayBridge(call.a, call.b);
+  const { call, bridge } = await relayingCall();
   try {
-    call.callee.socket.send(audio(1, 0xbeef), call.b.local.port, HOST);
-    await until(() => call.b.isConnected, 'b connected');
-    await stream(call.caller, call.a.local.port, 100, 10, 0xcafe);
-    await until(() => call.a.relayedOnThread, 'the thread relaying');
     // An RFC 4733 event on the same stream: the main thread's bridge maps its payload type and sends it.
     let events = 0;
     call.a.on('dtmf-packet', () => void events++);
@@ -161,13 +124,8 @@ test('with the thread relaying: a telephone event still reaches the main thread 
 });
 
 test('a send on the far port that starts a new source while the thread writes its stream waits for the thread to hand the stream back', async () => {
-  const call = await bridgedCall();
-  const bridge = new RelayBridge(call.a, call.b);
+  const { call, bridge } = await relayingCall();
   try {
-    call.callee.socket.send(audio(1, 0xbeef), call.b.local.port, HOST);
-    await until(() => call.b.isConnected, 'b connected');
-    await stream(call.caller, call.a.local.port, 100, 10, 0xcafe);
-    await until(() => call.a.relayedOnThread, 'the thread relaying');
     await stream(call.caller, call.a.local.port, 110, 20, 0xcafe);
     // Sent at once, before the thread's last report can have arrived: held, then sent after it.
     const prompt = new RtpPacketView();
