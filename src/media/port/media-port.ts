@@ -141,6 +141,11 @@ export interface MediaPortCounters {
 }
 
 type PacketListener = (packet: RtpPacketView) => void;
+type PacketEvent = 'packet' | 'dtmf-packet' | 'sent';
+
+function isPacketEvent(event: keyof MediaPortEvents): event is PacketEvent {
+  return event === 'packet' || event === 'dtmf-packet' || event === 'sent';
+}
 
 /** Where the relay of this port's stream runs (see relayTo). */
 const enum Forwarding {
@@ -154,11 +159,6 @@ const enum Forwarding {
 
 /** Sends held on a port while the thread still writes its stream (see sendRtp); more is not media. */
 const MAX_HELD_WHILE_FORWARDED = 64;
-type PacketEvent = 'packet' | 'dtmf-packet' | 'sent';
-
-function isPacketEvent(event: keyof MediaPortEvents): event is PacketEvent {
-  return event === 'packet' || event === 'dtmf-packet' || event === 'sent';
-}
 
 const DEFAULT_RTP_TIMEOUT_MS = 30_000;
 const DEFAULT_RTCP_INTERVAL_MS = 5_000;

@@ -73,3 +73,32 @@ test('jitter is unaffected by the RTP timestamp wrapping at 2^32', () => {
   for (let i = 0; i < 50; i++) stats.updateJitter((0xffffff00 + i * 160) >>> 0, i * 20);
   assert.equal(stats.jitter, 0);
 });
+
+test('what another thread counted from forwardingState() on sums up as if each packet had come here, across a 16-bit wrap and with losses', () => {
+  const here = new RtpReceiverStats(8000);
+  const handedOver = new RtpReceiverStats(8000);
+  assert.equal(handedOver.forwardingState(), undefined, 'nothing to carry on before the source is valid');
+  const sequences = [65500, 65501, 65502];
+  for (let seq = 65503; seq < 65536 + 40; seq++) if (seq % 7 !== 0) sequences.push(seq & 0xffff);
+  sequences.forEach((seq, i) => {
+    here.updateSequence(seq);
+    here.updateJitter(seq * 160, i * 20);
+  });
+  // The other thread takes over after the third packet and reports twice, the wrap inside the first report.
+  sequences.slice(0, 3).forEach((seq, i) => {
+    handedOver.updateSequence(seq);
+    handedOver.updateJitter(seq * 160, i * 20);
+  });
+  const state = handedOver.forwardingState()!;
+  assert.equal(state.highestSequence, 65502);
+  const rest = sequences.slice(3);
+  const split = rest.indexOf(20);
+  handedOver.absorbForwarded(split + 1, 20, here.summary().jitter, 0);
+  handedOver.absorbForwarded(rest.length - split - 1, rest.at(-1)!, here.summary().jitter, 0);
+  for (const stats of [here, handedOver]) assert.ok(stats.lost > 0);
+  const { received, expected, lost, extendedHighestSequence } = here.summary();
+  assert.deepEqual(
+    { received: handedOver.received, expected: handedOver.expected, lost: handedOver.lost, extendedHighestSequence: handedOver.extendedHighestSequence },
+    { received, expected, lost, extendedHighestSequence },
+  );
+});

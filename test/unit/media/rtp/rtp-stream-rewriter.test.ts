@@ -63,3 +63,24 @@ test('breakSource rebases even when the SSRC stays the same', () => {
   out.rewrite(next, 20, true);
   assert.deepEqual([next.sequenceNumber, next.timestamp], [65535, 1160]);
 });
+
+test('packets another thread rewrote with offsetsFor() and reported: a new source afterwards continues from them', () => {
+  const here = rewriter();
+  const handedOver = rewriter();
+  for (const out of [here, handedOver]) out.rewrite(packet(1, 100, 5000), 0, true);
+  assert.equal(handedOver.offsetsFor(2), undefined, 'only the current source has offsets');
+  const { sequenceDelta, timestampDelta } = handedOver.offsetsFor(1)!;
+  for (let i = 1; i <= 30; i++) {
+    const p = packet(1, 100 + i, 5000 + i * 160);
+    here.rewrite(p, i * 20, true);
+    assert.equal(p.sequenceNumber, (100 + i + sequenceDelta) & 0xffff);
+    assert.equal(p.timestamp, (5000 + i * 160 + timestampDelta) >>> 0);
+  }
+  handedOver.absorbForwarded(130, 5000 + 30 * 160, 600);
+  assert.equal(handedOver.wouldRebase(1), false);
+  assert.equal(handedOver.wouldRebase(2), true);
+  const [a, b] = [packet(2, 7, 7), packet(2, 7, 7)];
+  here.rewrite(a, 700, true);
+  handedOver.rewrite(b, 700, true);
+  assert.deepEqual([b.sequenceNumber, b.timestamp, b.marker], [a.sequenceNumber, a.timestamp, a.marker]);
+});
