@@ -180,7 +180,13 @@ export class EngineProcess {
         clearTimeout(timer);
         resolve(reply);
       };
-      this.child.send({ type });
+      // An engine that died says why on stderr: that is the report, not the closed channel.
+      this.child.send({ type }, (error) => {
+        if (error === null) return;
+        clearTimeout(timer);
+        this.pending = undefined;
+        reject(new Error(`engine gone (exit code ${this.child.exitCode}, signal ${this.child.signalCode}): ${this.stderrTail}`));
+      });
     });
   }
 

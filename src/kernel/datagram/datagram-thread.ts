@@ -123,6 +123,9 @@ export class DatagramThread {
     if (this.closing === undefined) {
       this.closing = this.worker.terminate().then(() => undefined);
       this.fail('the I/O thread is closed');
+      // Referenced until it has exited (fail() let go of it): otherwise the event loop may stop before
+      // the exit, and whoever awaits close() is left with a promise nothing keeps alive.
+      this.worker.ref();
     }
     return this.closing;
   }
@@ -248,7 +251,10 @@ export class DatagramThread {
         this.sockets.get(message.id)?.emitError(threadError(message.error));
         return;
       case 'forwarded':
-        for (const report of message.reports) this.sockets.get(report.id)?.emitForwarded(report);
+        for (const report of message.reports) {
+          const socket = this.sockets.get(report.id);
+          if (socket !== undefined) this.isolated('forwarding report', () => socket.emitForwarded(report));
+        }
         return;
     }
   }
@@ -257,7 +263,16 @@ export class DatagramThread {
     const done = this.completions.get(callback);
     this.completions.delete(callback);
     this.updateReference();
-    done?.(error);
+    if (done !== undefined) this.isolated('datagram completion', () => done(error));
+  }
+
+  /** As for a datagram handler: what one socket's user throws must not stop the rest of the thread's messages. */
+  private isolated(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (thrown) {
+      this.logger.error(`${what} threw`, { error: thrown instanceof Error ? thrown.message : String(thrown) });
+    }
   }
 
   private deliver(records: ArrayBuffer, addresses: string[]): void {

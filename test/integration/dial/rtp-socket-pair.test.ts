@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket, type Socket } from 'node:dgram';
-import { systemClock } from '../../../src/kernel/index.js';
+import { DatagramThread, systemClock } from '../../../src/kernel/index.js';
 import { buildRtpPacket, PortAllocator, RtpPacketView, type MediaPort } from '../../../src/media/index.js';
 import { RtpSocketPair } from '../../../src/call/adapters/dial/index.js';
 
@@ -84,6 +84,35 @@ describe('RtpSocketPair', { timeout: 30_000 }, () => {
     } finally {
       a.socket.close();
       b.socket.close();
+    }
+  });
+
+  it('a port closed while its connect() is in flight on the I/O thread: the late completion finds the socket closed, and nothing throws', async () => {
+    const thread = new DatagramThread();
+    const errors: string[] = [];
+    const allocator = new PortAllocator({ min: 45000 + Math.floor(Math.random() * 200) * 2, max: 46999 }, thread.bind);
+    const a = await peer();
+    const uncaught = (error: Error): void => void errors.push(error.message);
+    process.on('uncaughtException', uncaught);
+    try {
+      const pair = await RtpSocketPair.bind(allocator, HOST);
+      const early = pair.open({ clock: systemClock, format: PCMA, remote: { address: HOST, port: a.port }, rtpTimeoutMs: 0, rtcpIntervalMs: 0 });
+      let latched = false;
+      early.on('latched', () => {
+        // The latch starts connect() on the thread; the port closes before its completion returns.
+        latched = true;
+        early.close();
+      });
+      a.socket.send(rtp(8, 1), pair.port, HOST);
+      await until(() => latched && thread.openSockets === 0);
+      assert.equal(thread.openSockets, 0, 'the pair closed');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(errors, []);
+      assert.equal(allocator.inUse, 0);
+    } finally {
+      process.off('uncaughtException', uncaught);
+      a.socket.close();
+      await thread.close();
     }
   });
 

@@ -16,7 +16,6 @@
  */
 import { canForwardRtp, DialtoneError, ErrorCodes, type RtpForwarding, type RtpForwardingProgress, type RtpForwardingSocket } from '../../../kernel/index.js';
 import {
-  bindRtpPair,
   MediaPort,
   type BoundDatagramSocket,
   type DatagramHandler,
@@ -39,7 +38,7 @@ export class RtpSocketPair {
   ) {}
 
   static async bind(allocator: PortAllocator, bindAddress: string): Promise<RtpSocketPair> {
-    const { rtpPort, rtp, rtcp } = await bindRtpPair(allocator, bindAddress);
+    const { rtpPort, rtp, rtcp } = await allocator.bindPair(bindAddress);
     return new RtpSocketPair(rtpPort, rtp, rtcp, allocator);
   }
 
@@ -116,8 +115,15 @@ class HandedSocket implements RtpForwardingSocket {
     if (this.handedBack) return;
     this.socket.connect(port, address, (error?: Error) => {
       if (this.handedBack) {
-        // Handed back while connecting: the socket must not stay tied to this port's peer.
-        if (error === undefined) this.socket.disconnect();
+        // Handed back while connecting: the socket must not stay tied to this port's peer. It may be
+        // closed by now (the port closed, or the next one did), and then there is nothing to undo.
+        if (error === undefined) {
+          try {
+            this.socket.disconnect();
+          } catch {
+            // Closed.
+          }
+        }
         return;
       }
       if (error === undefined) this.connected = true;
