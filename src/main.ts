@@ -63,6 +63,11 @@ export interface EngineOptions {
 
 /** How long a shutdown waits for live calls' BYEs to be answered (UDP resends them at 0.5, 1 and 2 s). */
 const shutdownByeWaitMs = 4_000;
+/**
+ * RTP/RTCP pairs kept bound ahead, so that a call's set-up does not wait for the I/O thread's binds
+ * (PortAllocator.keepReady); a burst of set-ups beyond them binds as it goes.
+ */
+const READY_MEDIA_PAIRS = 8;
 
 export async function startEngine(config: DialtoneConfig, options: EngineOptions): Promise<Engine> {
   const { logger } = options;
@@ -161,6 +166,7 @@ export async function startEngine(config: DialtoneConfig, options: EngineOptions
     portRange: config.media.portRange,
     bind: datagrams.bind,
     bindAddress: wildcard ? '0.0.0.0' : firstListen.address,
+    readyPairs: READY_MEDIA_PAIRS,
     rtpTimeoutSeconds: config.media.rtpTimeoutSeconds,
     recordingsDir: join(config.dataDir, 'recordings'),
     recordings: store.recordings,

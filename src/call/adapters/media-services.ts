@@ -19,6 +19,8 @@ export interface MediaServicesOptions {
   bind?: DatagramBinder;
   /** Local address RTP sockets bind to. */
   bindAddress: string;
+  /** Pairs kept bound ahead (PortAllocator.keepReady); none by default. */
+  readyPairs?: number;
   /** `media.rtpTimeoutSeconds`: silence after which an answered caller is treated as gone (0: never). */
   rtpTimeoutSeconds: number;
   /** `<dataDir>/recordings`. */
@@ -49,6 +51,7 @@ export class MediaServices {
     this.logger = options.logger;
     this.allocator = new PortAllocator({ min: options.portRange[0], max: options.portRange[1] }, options.bind);
     this.bindAddress = options.bindAddress;
+    if ((options.readyPairs ?? 0) > 0) this.allocator.keepReady(options.bindAddress, options.readyPairs ?? 0, options.logger);
     this.rtpTimeoutMs = Math.max(0, options.rtpTimeoutSeconds) * 1000;
     this.recordingsDir = options.recordingsDir;
     this.recordings = options.recordings;
@@ -83,9 +86,10 @@ export class MediaServices {
     return `${this.publicUrl}/2010-04-01/Accounts/${accountSid}/Recordings/${recordingSid}`;
   }
 
-  /** Releases the synthesisers; idempotent. */
+  /** Releases the synthesisers and the pairs bound ahead; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.allocator.close();
       const speeches = [...this.speeches.values()];
       this.speeches.clear();
       for (const loader of this.loaders.values()) loader.clear();
