@@ -53,7 +53,8 @@
  * (5120); DIALTONE_BENCH_E2E_DATA_DIR=DIR puts SQLite under DIR (default: the temp dir);
  * DIALTONE_BENCH_E2E_RTP=0 runs the same calls with no RTP (same SDP, nobody streams: signalling, the
  * webhook, the store and media set-up alone); DIALTONE_BENCH_CPU_PROF=DIR profiles the engine
- * (written when it exits).
+ * (written when it exits); DIALTONE_BENCH_E2E_HOLD_CPS=400,480 holds those rates for 60 s, each on a
+ * fresh engine, whatever the ramp found (to compare two trees at the same rates).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -459,6 +460,13 @@ export const suite: BenchSuite = {
         }
         heldLong ??= 0;
         log(`highest rate held for ${CONFIRM_S} s with 0 failures: ${heldLong} calls/s (the ramp's ${stepS} s steps held ${best})`);
+      }
+      const holdRates = (process.env['DIALTONE_BENCH_E2E_HOLD_CPS'] ?? '').split(',').map(Number).filter((rate) => rate >= 5);
+      for (const rate of holdRates) {
+        const fresh = await freshWarmEngine(200, `${rate} calls/s for ${CONFIRM_S} s (DIALTONE_BENCH_E2E_HOLD_CPS)`);
+        const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
+        log(`${row(step)}  (held for ${CONFIRM_S} s, asked for)`);
+        figures[`Held${CONFIRM_S}sAt${rate}Cps`] = step.pass ? 'PASS' : `FAIL (${step.uac.failed} of ${step.uac.calls} failed)`;
       }
       figures['MaxCleanCps'] = best;
       figures[`MaxHeld${CONFIRM_S}sCps`] = heldLong ?? `not run (${quick ? 'quick' : 'no step held'})`;

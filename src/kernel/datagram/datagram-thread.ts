@@ -247,9 +247,11 @@ export class DatagramThread {
       case 'done':
         this.complete(message.callback, threadError(message.error));
         return;
-      case 'error':
-        this.sockets.get(message.id)?.emitError(threadError(message.error));
+      case 'error': {
+        const socket = this.sockets.get(message.id);
+        if (socket !== undefined) this.isolated('socket error handler', () => socket.emitError(threadError(message.error)));
         return;
+      }
       case 'forwarded':
         for (const report of message.reports) {
           const socket = this.sockets.get(report.id);
