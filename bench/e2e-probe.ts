@@ -20,6 +20,9 @@ export interface ProbeReply {
   /** Main-thread GC pauses since the last reset: young-generation (scavenges) and the rest (marking, compaction). */
   gcYoungMs: number;
   gcOtherMs: number;
+  /** The longest single pause among them, and whether it was a scavenge. */
+  gcMaxMs: number;
+  gcMaxYoung: boolean;
   cpuUs: number;
   rssBytes: number;
   /** The JavaScript heap in use plus the memory outside it that V8 accounts for (ArrayBuffers, Buffers). */
@@ -35,11 +38,18 @@ if (typeof process.send === 'function') {
   histogram.enable();
   let gcYoungMs = 0;
   let gcOtherMs = 0;
+  let gcMaxMs = 0;
+  let gcMaxYoung = false;
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
-      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gcYoungMs += entry.duration;
+      const young = kind === constants.NODE_PERFORMANCE_GC_MINOR;
+      if (young) gcYoungMs += entry.duration;
       else gcOtherMs += entry.duration;
+      if (entry.duration > gcMaxMs) {
+        gcMaxMs = entry.duration;
+        gcMaxYoung = young;
+      }
     }
   }).observe({ entryTypes: ['gc'] });
   // A full collection on request only (`heap`): the engine runs without --expose-gc.
@@ -60,6 +70,8 @@ if (typeof process.send === 'function') {
       maxMs: lag(histogram.max),
       gcYoungMs,
       gcOtherMs,
+      gcMaxMs,
+      gcMaxYoung,
       cpuUs: usage.user + usage.system,
       rssBytes: memory.rss,
       heapBytes: memory.heapUsed + memory.external,
@@ -68,6 +80,7 @@ if (typeof process.send === 'function') {
       histogram.reset();
       gcYoungMs = 0;
       gcOtherMs = 0;
+      gcMaxMs = 0;
     }
     process.send?.(reply);
   });

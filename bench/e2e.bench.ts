@@ -210,6 +210,9 @@ interface Step {
   rssMiB: number;
   lagP99Ms: number;
   lagMaxMs: number;
+  /** The main thread's longest single GC pause in the step. */
+  gcMaxMs: number;
+  gcMaxYoung: boolean;
   /** RTP packets the callee echoed during the step, per call attempted; undefined when unread. */
   echoPerCall: number | undefined;
   pass: boolean;
@@ -262,6 +265,8 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
     rssMiB: lag.rssBytes / 2 ** 20,
     lagP99Ms: lag.p99Ms,
     lagMaxMs: lag.maxMs,
+    gcMaxMs: lag.gcMaxMs,
+    gcMaxYoung: lag.gcMaxYoung,
     echoPerCall,
     pass: passes(uac),
   };
@@ -277,6 +282,12 @@ function row(step: Step): string {
     `  ${`${step.engineUsPerCall.toFixed(0)} (${step.engineMainUsPerCall.toFixed(0)})`.padStart(14)}  ${step.engineGcUsPerCall.toFixed(0).padStart(10)}  ${step.rssMiB.toFixed(0).padStart(7)}  ${`${step.lagP99Ms.toFixed(1)}/${step.lagMaxMs.toFixed(0)}`.padStart(14)}` +
     `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${echoText(step.echoPerCall).padStart(9)}  ${step.pass ? 'PASS' : `FAIL${u.exitCode === 0 ? '' : ` (sipp rc ${u.exitCode})`}`}`
   );
+}
+
+/** What stalled the engine's main thread longest in a held step: its longest GC pause, and its longest loop delay. */
+function stallLine(step: Step): string {
+  const kind = step.gcMaxYoung ? 'scavenge' : 'mark-compact or incremental marking';
+  return `    longest GC pause of the main thread ${step.gcMaxMs.toFixed(1)} ms (${kind}); longest loop delay ${step.lagMaxMs.toFixed(0)} ms`;
 }
 
 /** Timestamps (epoch ms) of each INVITE request in a SIPp -trace_msg file, sent or received, in order. */
@@ -453,6 +464,7 @@ export const suite: BenchSuite = {
           const fresh = await freshWarmEngine(200, `${rate} calls/s for ${CONFIRM_S} s`);
           const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
           log(`${row(step)}  (held for ${CONFIRM_S} s)`);
+          log(stallLine(step));
           if (step.pass) {
             heldLong = rate;
             break;
@@ -466,6 +478,7 @@ export const suite: BenchSuite = {
         const fresh = await freshWarmEngine(200, `${rate} calls/s for ${CONFIRM_S} s (DIALTONE_BENCH_E2E_HOLD_CPS)`);
         const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
         log(`${row(step)}  (held for ${CONFIRM_S} s, asked for)`);
+        log(stallLine(step));
         figures[`Held${CONFIRM_S}sAt${rate}Cps`] = step.pass ? 'PASS' : `FAIL (${step.uac.failed} of ${step.uac.calls} failed)`;
       }
       figures['MaxCleanCps'] = best;

@@ -4,10 +4,11 @@
  *
  * Datagrams cross in batches: one transferred ArrayBuffer of records per turn of the sending
  * thread's event loop, each direction, and beside it the batch's distinct addresses as strings
- * (a record names its address by index). The thread's batch also lists the completions (a send's or
- * a close's `done`) that succeeded meanwhile; a failed one is a message of its own. Commands (bind,
- * connect, disconnect, close) are messages of their own; the main thread sends its pending batch
- * before each command, so the thread sees datagrams and commands in the order the main thread issued them.
+ * (a record names its address by index). The thread's batch also lists the binds and completions (a
+ * send's, connect's or close's `done`) that succeeded meanwhile; a failed one is a message of its own. Commands (bind,
+ * connect, disconnect, close, forward) travel in the main thread's batch, each placed at the record
+ * offset where it was issued, so the thread carries out sends and commands in the order the main
+ * thread issued them, and a turn that issues several costs one message, not one each.
  *
  * Forwarding (RtpForwarding): a socket with a rule relays the stream's packets itself and reports
  * what it did every FORWARDING_REPORT_INTERVAL_MS; the last report of a rule is posted after the
@@ -65,14 +66,33 @@ export interface ForwardingReport extends RtpForwardingProgress {
   id: number;
 }
 
-export type ToThread =
+export type ThreadCommand =
   | { type: 'bind'; id: number; address: string; port: number; udp6: boolean; receiveBufferBytes: number }
   | { type: 'connect'; id: number; port: number; address: string; callback: number }
   | { type: 'disconnect'; id: number }
   | { type: 'close'; id: number; callback: number }
-  | { type: 'forward'; id: number; to: number; forwarding: RtpForwarding }
-  | { type: 'unforward'; id: number }
-  | { type: 'send'; records: ArrayBuffer; addresses: string[] };
+  | { type: 'forward'; id: number; to: number; forwarding: RtpForwarding };
+
+/** A command and where it was issued among the batch's sends: before the record starting at byte `at`. */
+export interface PlacedCommand {
+  at: number;
+  command: ThreadCommand | { type: 'unforward'; id: number };
+}
+
+/** The main thread's one message per turn of its loop: the sends (null: none) and the commands among them. */
+export interface ToThread {
+  records: ArrayBuffer | null;
+  addresses: string[];
+  commands: PlacedCommand[];
+}
+
+/** A bind that succeeded, as it goes back with a batch. */
+export interface BoundSocket {
+  id: number;
+  address: string;
+  port: number;
+  receiveBufferBytes: number;
+}
 
 /** An error as it crosses: Node's message and errno code. */
 export interface ThreadError {
@@ -81,12 +101,11 @@ export interface ThreadError {
 }
 
 export type FromThread =
-  | { type: 'bound'; id: number; address: string; port: number; receiveBufferBytes: number }
   | { type: 'bind-failed'; id: number; error: ThreadError }
   /** A completion that failed (the ones that succeed go with a batch, `completed`). */
   | { type: 'done'; callback: number; error: ThreadError }
   | { type: 'error'; id: number; error: ThreadError }
-  | { type: 'received'; records: ArrayBuffer | null; addresses: string[]; completed: number[] }
+  | { type: 'received'; records: ArrayBuffer | null; addresses: string[]; completed: number[]; bound: BoundSocket[] }
   | { type: 'forwarded'; reports: ForwardingReport[] };
 
 /**
@@ -131,24 +150,26 @@ let used = 0;
 let addresses = [];
 let addressIndex = new Map();
 let completed = [];
+let bound = [];
 let flushScheduled = false;
 /** Record bytes posted so far (wrapping), against COUNTER_BYTES_READ: what the main thread has not read. */
 let bytesPosted = 0;
 
 function flush() {
   flushScheduled = false;
-  if (used === 0 && completed.length === 0) return;
+  if (used === 0 && completed.length === 0 && bound.length === 0) return;
   let records = null;
   if (used > 0) {
     records = new ArrayBuffer(used);
     new Uint8Array(records).set(batch.subarray(0, used));
   }
-  parentPort.postMessage({ type: 'received', records, addresses, completed }, records === null ? [] : [records]);
+  parentPort.postMessage({ type: 'received', records, addresses, completed, bound }, records === null ? [] : [records]);
   bytesPosted = (bytesPosted + used) | 0;
   used = 0;
   addresses = [];
   addressIndex = new Map();
   completed = [];
+  bound = [];
 }
 
 function scheduleFlush() {
@@ -344,7 +365,8 @@ function bind(command) {
     socket.on('message', (message, rinfo) => received(command.id, entry, message, rinfo));
     socket.on('error', (error) => parentPort.postMessage({ type: 'error', id: command.id, error: describe(error) }));
     const local = socket.address();
-    parentPort.postMessage({ type: 'bound', id: command.id, address: local.address, port: local.port, receiveBufferBytes: socket.getRecvBufferSize() });
+    bound.push({ id: command.id, address: local.address, port: local.port, receiveBufferBytes: socket.getRecvBufferSize() });
+    scheduleFlush();
   });
 }
 
@@ -386,39 +408,60 @@ function send(entry, message, port, address, callback) {
   }
 }
 
-function sendAll(records, batchAddresses) {
-  const bytes = Buffer.from(records);
+/**
+ * The batch's sends, each command carried out where it was placed among them. A close happens on the
+ * next tick (see run), and what follows it in the batch waits for it: a port closed then bound again
+ * in one turn of the main thread is free by then.
+ */
+function runBatch(records, batchAddresses, commands) {
+  const bytes = records === null ? Buffer.alloc(0) : Buffer.from(records);
   let offset = 0;
-  while (offset < bytes.length) {
-    const id = bytes.readUInt32LE(offset);
-    const callback = bytes.readUInt32LE(offset + 4);
-    const port = bytes.readUInt16LE(offset + 8);
-    const index = bytes.readUInt16LE(offset + 10);
-    const length = bytes.readUInt16LE(offset + 12);
-    const start = offset + SEND_RECORD_HEADER;
-    offset = start + length;
-    const entry = sockets.get(id);
-    if (entry === undefined) {
-      if (callback !== 0) complete(callback, Object.assign(new Error('socket closed'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }));
-      continue;
+  let next = 0;
+  const resume = () => {
+    for (;;) {
+      while (next < commands.length && (offset >= bytes.length || commands[next].at <= offset)) {
+        const command = commands[next++].command;
+        run(command);
+        if (command.type === 'close') {
+          process.nextTick(resume);
+          return;
+        }
+      }
+      if (offset >= bytes.length) return;
+      offset = sendRecord(bytes, offset, batchAddresses);
     }
-    // A view, not a copy: every batch has an ArrayBuffer of its own, which a send still queued keeps alive.
-    const message = bytes.subarray(start, offset);
-    const connected = index === CONNECTED_ADDRESS;
-    const address = connected ? '' : batchAddresses[index];
-    if (entry.connecting && callback === 0) {
-      if (entry.held.length < MAX_HELD_WHILE_CONNECTING && (connected || (port === entry.connectPort && address === entry.connectAddress))) entry.held.push(message);
-      continue;
-    }
-    send(entry, message, connected ? undefined : port, address, callback);
-  }
+  };
+  resume();
 }
 
-parentPort.on('message', (command) => {
+/** Sends the record at offset; returns the next record's offset. */
+function sendRecord(bytes, offset, batchAddresses) {
+  const id = bytes.readUInt32LE(offset);
+  const callback = bytes.readUInt32LE(offset + 4);
+  const port = bytes.readUInt16LE(offset + 8);
+  const index = bytes.readUInt16LE(offset + 10);
+  const length = bytes.readUInt16LE(offset + 12);
+  const start = offset + SEND_RECORD_HEADER;
+  const end = start + length;
+  const entry = sockets.get(id);
+  if (entry === undefined) {
+    if (callback !== 0) complete(callback, Object.assign(new Error('socket closed'), { code: 'ERR_SOCKET_DGRAM_NOT_RUNNING' }));
+    return end;
+  }
+  // A view, not a copy: every batch has an ArrayBuffer of its own, which a send still queued keeps alive.
+  const message = bytes.subarray(start, end);
+  const connected = index === CONNECTED_ADDRESS;
+  const address = connected ? '' : batchAddresses[index];
+  if (entry.connecting && callback === 0) {
+    if (entry.held.length < MAX_HELD_WHILE_CONNECTING && (connected || (port === entry.connectPort && address === entry.connectAddress))) entry.held.push(message);
+    return end;
+  }
+  send(entry, message, connected ? undefined : port, address, callback);
+  return end;
+}
+
+function run(command) {
   switch (command.type) {
-    case 'send':
-      sendAll(command.records, command.addresses);
-      break;
     case 'bind':
       bind(command);
       break;
@@ -451,7 +494,7 @@ parentPort.on('message', (command) => {
         forwardingChanged();
       }
       // Node issues an addressed send on the next tick (its address lookup): closing on a later tick
-      // lets the sends issued before close() go out, and still before the next command is read.
+      // lets the sends issued before close() go out (runBatch goes on after it).
       process.nextTick(() => {
         if (entry === undefined) {
           if (command.callback !== 0) complete(command.callback);
@@ -462,5 +505,7 @@ parentPort.on('message', (command) => {
       break;
     }
   }
-});
+}
+
+parentPort.on('message', (batch) => runBatch(batch.records, batch.addresses, batch.commands));
 `;

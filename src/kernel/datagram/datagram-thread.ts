@@ -16,8 +16,9 @@
  * set up by MediaPort when its bridge needs nothing more than the header rewritten) is relayed by the
  * thread itself, socket to socket, and reported every ~250 ms; the rest of the stream still comes here.
  * A received datagram is a view of its batch, like Node's own Buffers read now and not kept.
- * Sends queue up in the current batch, which goes at the end of this turn of the loop (setImmediate),
- * or before the next command (connect, disconnect, close), so that the thread sees both in order.
+ * Sends and commands (bind, connect, disconnect, close, forwarding) queue up in the current batch,
+ * which goes at the end of this turn of the loop (setImmediate): one message a turn, in which the
+ * thread carries them out in the order issued.
  *
  * When the main thread falls behind, what the thread has posted and the main thread not yet read is
  * bounded (MAX_UNREAD_BYTES); past it datagrams are dropped on arrival and counted (`droppedDatagrams`,
@@ -43,7 +44,9 @@ import {
   datagramWorkerSource,
   RECEIVE_RECORD_HEADER,
   SEND_RECORD_HEADER,
+  type BoundSocket,
   type FromThread,
+  type PlacedCommand,
   type ThreadError,
   type ToThread,
   type WorkerData,
@@ -85,6 +88,7 @@ export class DatagramThread {
   private used = 0;
   private addresses: string[] = [];
   private addressIndex = new Map<string, number>();
+  private commands: PlacedCommand[] = [];
   private flushScheduled = false;
 
   constructor(options: DatagramThreadOptions = {}) {
@@ -158,6 +162,10 @@ export class DatagramThread {
     batch.writeUInt16LE(length, at + 12);
     message.copy(batch, at + SEND_RECORD_HEADER);
     this.used = at + SEND_RECORD_HEADER + length;
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -204,39 +212,36 @@ export class DatagramThread {
     return id;
   }
 
-  /** Sends the pending batch first: the thread must see datagrams and commands in the order issued. */
-  private command(command: ToThread): void {
-    this.flush();
-    this.worker.postMessage(command);
+  /** Goes with this turn's batch, placed after the sends issued before it. */
+  private command(command: PlacedCommand['command']): void {
+    this.commands.push({ at: this.used, command });
+    this.scheduleFlush();
   }
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
-    if (this.used === 0 || this.failure !== undefined) return;
-    const records = new ArrayBuffer(this.used);
-    new Uint8Array(records).set(this.batch.subarray(0, this.used));
-    const command: ToThread = { type: 'send', records, addresses: this.addresses };
+    if ((this.used === 0 && this.commands.length === 0) || this.failure !== undefined) return;
+    let records: ArrayBuffer | null = null;
+    if (this.used > 0) {
+      records = new ArrayBuffer(this.used);
+      new Uint8Array(records).set(this.batch.subarray(0, this.used));
+    }
+    const batch: ToThread = { records, addresses: this.addresses, commands: this.commands };
     this.used = 0;
     this.addresses = [];
     this.addressIndex = new Map();
-    this.worker.postMessage(command, [records]);
+    this.commands = [];
+    this.worker.postMessage(batch, records === null ? [] : [records]);
   };
 
   private onMessage(message: FromThread): void {
     switch (message.type) {
       case 'received':
+        // Binds first: a socket bound in this batch may have received in it too.
+        for (const bound of message.bound) this.bound(bound);
         if (message.records !== null) this.deliver(message.records, message.addresses);
         for (const callback of message.completed) this.complete(callback, undefined);
         return;
-      case 'bound': {
-        const waiting = this.binding.get(message.id);
-        this.binding.delete(message.id);
-        if (waiting === undefined) return;
-        const socket = new ThreadDatagramSocket(this, message.id, { address: message.address, port: message.port }, message.receiveBufferBytes);
-        this.sockets.set(message.id, socket);
-        waiting.resolve(socket);
-        return;
-      }
       case 'bind-failed': {
         const waiting = this.binding.get(message.id);
         this.binding.delete(message.id);
@@ -259,6 +264,15 @@ export class DatagramThread {
         }
         return;
     }
+  }
+
+  private bound({ id, address, port, receiveBufferBytes }: BoundSocket): void {
+    const waiting = this.binding.get(id);
+    this.binding.delete(id);
+    if (waiting === undefined) return;
+    const socket = new ThreadDatagramSocket(this, id, { address, port }, receiveBufferBytes);
+    this.sockets.set(id, socket);
+    waiting.resolve(socket);
   }
 
   private complete(callback: number, error: Error | undefined): void {

@@ -436,9 +436,9 @@ export class MediaPort {
     this.onRelayedOnThread = onRelayed;
   }
 
-  /** Whether the I/O thread relays this port's stream now. */
+  /** Whether the I/O thread relays this port's stream now (until its last report, when asked back). */
   get relayedOnThread(): boolean {
-    return this.forwarding === Forwarding.onThread;
+    return this.forwarding !== Forwarding.none;
   }
 
   /**
