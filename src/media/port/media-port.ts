@@ -496,9 +496,11 @@ export class MediaPort {
     if (this.closed || target.closed || !this.connected || !target.connected || this.timedOut || !this.hasRemoteSsrc) return;
     if (this.packetListeners.length !== 1 || this.packetListeners[0] !== this.relayListener) return;
     if (target.sentListeners.length !== 0 || target.forwardedBy !== undefined) return;
+    // Checked per packet until it holds: what allocates comes last.
+    if (!canForwardRtp(this.rtp) || !this.rtp.canForwardTo(target.rtp)) return;
     const offsets = target.outbound.offsetsFor(this.remoteSsrc);
     const receiver = this.stats.forwardingState();
-    if (offsets === undefined || receiver === undefined || !canForwardRtp(this.rtp) || !this.rtp.canForwardTo(target.rtp)) return;
+    if (offsets === undefined || receiver === undefined) return;
     this.forwarding = Forwarding.onThread;
     this.forwardTarget = target;
     this.forwardedSsrc = this.remoteSsrc;
