@@ -128,6 +128,25 @@ class Transport implements SipTransport {
   private nextConnectionId = 1;
   private closing: Promise<void> | undefined;
 
+  /*
+   * One message a turn. Several messages can arrive in one synchronous run: a batch from the I/O thread,
+   * or several framed out of one TCP read. The layers above were written, as Node's dgram delivers, for
+   * a message to be handled with the promise continuations it starts (an ACK settling `accept()`, whose
+   * continuation installs the call's re-INVITE handler) run before the next message is. So the first
+   * message of a run is handed over at once and the rest each in an immediate of its own, in order, with
+   * the microtask queue drained between them (Node drains it after every immediate).
+   */
+  private readonly waiting: ReceivedMessage[] = [];
+  private handedInThisRun = false;
+  private readonly endRun = (): void => {
+    this.handedInThisRun = false;
+  };
+  private readonly handNext = (): void => {
+    const received = this.waiting.shift();
+    // A transport closed meanwhile hands nothing more up.
+    if (received !== undefined && this.closing === undefined) this.hand(received);
+  };
+
   private readonly counters: Omit<TransportStats, 'connections'> = {
     received: 0,
     sent: 0,
@@ -376,6 +395,17 @@ class Transport implements SipTransport {
     this.counters.received++;
     const received: ReceivedMessage =
       connection === undefined ? { message, remote, local } : { message, remote, local, connectionId: connection.id };
+    if (this.handedInThisRun || this.waiting.length > 0) {
+      this.waiting.push(received);
+      setImmediate(this.handNext);
+      return;
+    }
+    this.handedInThisRun = true;
+    queueMicrotask(this.endRun);
+    this.hand(received);
+  }
+
+  private hand(received: ReceivedMessage): void {
     try {
       this.listener.onMessage(received);
     } catch (error) {
