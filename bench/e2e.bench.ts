@@ -32,7 +32,8 @@
  *   retransmissions are shown). Then two bisection steps between the last rate held and the first
  *   that failed, each after a 35 s pause: `MaxCleanCps` is the highest rate a 10 s step held with 0
  *   failures. That rate is then held again for 60 s, on a fresh engine warmed up with 200 calls (when
- *   it fails: halfway to the next lower rate the ramp held, then that one): `MaxHeld60sCps`, issue 8's
+ *   it fails: halfway to the next lower rate the ramp held; when that holds, halfway back up to the
+ *   failed rate, otherwise the lower one; three tries at most): `MaxHeld60sCps`, issue 8's
  *   figure ("the highest rate held for 60 s with 0 failed calls").
  * - Baseline in the same run: SIPp UAC → SIPp UAS directly (the generator's own ceiling), ramped the
  *   same way from the engine's first failing rate, with the same RTP-carrying scenarios and echoing
@@ -284,10 +285,10 @@ function row(step: Step): string {
   );
 }
 
-/** What stalled the engine's main thread longest in a held step: its longest GC pause, and its longest loop delay. */
-function stallLine(step: Step): string {
-  const kind = step.gcMaxYoung ? 'scavenge' : 'mark-compact or incremental marking';
-  return `    longest GC pause of the main thread ${step.gcMaxMs.toFixed(1)} ms (${kind}); longest loop delay ${step.lagMaxMs.toFixed(0)} ms`;
+/** What stalled the engine's main thread longest in a run: its longest GC pause, and its longest loop delay. */
+function stallLine(stalls: { gcMaxMs: number; gcMaxYoung: boolean; lagMaxMs: number }, indent = '    '): string {
+  const kind = stalls.gcMaxYoung ? 'scavenge' : 'mark-compact or incremental marking';
+  return `${indent}longest GC pause of the main thread ${stalls.gcMaxMs.toFixed(1)} ms (${kind}); longest loop delay ${stalls.lagMaxMs.toFixed(0)} ms`;
 }
 
 /** Timestamps (epoch ms) of each INVITE request in a SIPp -trace_msg file, sent or received, in order. */
@@ -453,22 +454,32 @@ export const suite: BenchSuite = {
       }
       // Issue 8's figure is the highest rate held for CONFIRM_S with 0 failures; ramp steps last stepS.
       // The rate the ramp found is held again for CONFIRM_S, on a fresh engine (not one the failed
-      // steps left with a heap of several hundred MiB and thousands of retransmitting transactions);
-      // when that fails, the rate halfway to the next lower one the ramp held, then that one (bounded:
-      // three tries at most).
+      // steps left with a heap of several hundred MiB and thousands of retransmitting transactions).
+      // When that fails, the rate halfway to the next lower one the ramp held; when that holds, the
+      // rate halfway back up to the failed one, otherwise the lower one (bounded: three tries at most).
       let heldLong: number | undefined;
       if (!quick && best > 0) {
         const lower = Math.max(0, ...steps.filter((step) => step.pass && step.uac.rate < best).map((step) => step.uac.rate));
-        const tries = [...new Set([best, Math.round((best + lower) / 2), lower])].filter((rate) => rate >= 5);
-        for (const rate of tries) {
+        let failedAbove: number | undefined;
+        let rate = best;
+        for (let attempt = 0; attempt < 3 && rate >= 5; attempt++) {
           const fresh = await freshWarmEngine(200, `${rate} calls/s for ${CONFIRM_S} s`);
           const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
           log(`${row(step)}  (held for ${CONFIRM_S} s)`);
           log(stallLine(step));
+          let next: number;
           if (step.pass) {
             heldLong = rate;
-            break;
+            if (failedAbove === undefined) break;
+            next = Math.round((rate + failedAbove) / 2);
+            if (next >= failedAbove) break;
+          } else {
+            failedAbove = rate;
+            if (heldLong !== undefined) break;
+            next = rate === best ? Math.round((best + lower) / 2) : lower;
           }
+          if (next === rate || (heldLong === undefined && next > rate)) break;
+          rate = next;
         }
         heldLong ??= 0;
         log(`highest rate held for ${CONFIRM_S} s with 0 failures: ${heldLong} calls/s (the ramp's ${stepS} s steps held ${best})`);
@@ -519,6 +530,7 @@ export const suite: BenchSuite = {
       log('post-dial delay (ms; total = caller INVITE sent → callee INVITE received; engine-added = total minus the webhook app\'s own time, request in → response out):');
       log('  rate  calls  matched  total p50/p99  engine-added p50/p99  to webhook p50/p99  app p50/p99');
       let keptLine: string | undefined;
+      const stallLines: string[] = [];
       for (const pddRate of quick ? [5] : [5, 100]) {
         await sleep(HOLD_MS + 2_000);
         const pddCalls = quick ? 5 : pddRate === 5 ? 50 : pddRate * 10;
@@ -531,7 +543,10 @@ export const suite: BenchSuite = {
         app.tracing = true;
         // Full collections only around the run that measures what calls keep, not before the 5/s one.
         const heapBefore = pddRate === 100 ? await pddEngine.probe('heap') : undefined;
+        await pddEngine.probe('reset');
         const pdd = await runUac({ dir, scenario, target: `127.0.0.1:${pddEngine.sipPort}`, rate: pddRate, calls: pddCalls, holdMs: HOLD_MS, traceFile: callerTrace });
+        const stalls = await pddEngine.probe('lag');
+        stallLines.push(stallLine({ ...stalls, lagMaxMs: stalls.maxMs }, `  ${pddRate}/s: `));
         app.tracing = false;
         await tracedUas.stop();
         if (heapBefore !== undefined && pdd.failed === 0) {
@@ -572,6 +587,7 @@ export const suite: BenchSuite = {
         figures[`EngineAddedPostDialDelay${at}P99Ms`] = Number(percentile(engineAdded, 99).toFixed(2));
         figures[`InviteToWebhook${at}P50Ms`] = Number(percentile(toWebhook, 50).toFixed(2));
       }
+      for (const line of stallLines) log(line);
       if (keptLine !== undefined) log(keptLine);
       // The engine is stopped before the baseline so that it does not share the machine with it.
       await stopEngine(engine);
