@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import twilio from 'twilio';
 import { silentLogger, systemClock } from '../../../src/kernel/index.js';
 import { openStore } from '../../../src/store/index.js';
@@ -160,8 +161,8 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
   // Wait until the engine has tried (and been refused) a callback of each call that has one: each short
   // call's completed, the REST call's and the dialled leg's first. A call's callbacks go out in
   // SequenceNumber order, each after the one before it is delivered, so with the endpoint refusing them
-  // only the first is tried; that the REST call's and the leg's later ones (ringing, in-progress) were
-  // accepted too shows after the restart, in their finals' SequenceNumber and their stored events.
+  // only the first is tried; the REST call's and the leg's later ones (ringing, in-progress) are waited
+  // for in the database below.
   const legCallbacks = (): AppRequest[] => app.requestsTo('/leg-status');
   const attempted = (): Set<string> => new Set([...app.requestsTo('/status'), ...legCallbacks()].map(key));
   await eventually(
@@ -178,6 +179,16 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     (calls) => calls.length === liveSet.size && calls.every((call) => liveSet.has(call.sid)),
   );
   assert.deepEqual(new Set(liveBefore.map((call) => call.sid)), liveSet, 'the live calls and the dialled leg are in progress');
+  // The REST call's and the leg's three callbacks (initiated, ringing, in-progress) are accepted: each
+  // is a call_events row, written with its outbox entry in one transaction. Read beside the running
+  // engine through a read-only connection (SQLite's WAL lets a reader in).
+  const database = new Database(join(dir, 'data', 'dialtone.db'), { readonly: true, fileMustExist: true });
+  try {
+    const storedEvents = database.prepare<[string], { n: number }>('SELECT count(*) AS n FROM call_events WHERE call_sid = ?');
+    await eventually(async () => [rest.sid, legSid].map((sid) => storedEvents.get(sid)!.n), (counts) => counts.every((n) => n >= 3));
+  } finally {
+    database.close();
+  }
 
   engine.child.kill('SIGKILL');
   assert.equal(await engine.exited, 'SIGKILL');
