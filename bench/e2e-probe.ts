@@ -81,6 +81,7 @@ if (typeof process.send === 'function') {
       gcYoungMs = 0;
       gcOtherMs = 0;
       gcMaxMs = 0;
+      gcMaxYoung = false;
     }
     process.send?.(reply);
   });

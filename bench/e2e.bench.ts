@@ -285,13 +285,35 @@ function row(step: Step): string {
   );
 }
 
+/**
+ * The rate the 60 s confirmation holds next, after `rate` passed or failed (undefined: done). A failure
+ * of the ramp's rate goes halfway down to the next lower rate it held, a failure below goes to that
+ * lower rate; a pass below a failure goes halfway back up; a pass above every failure, or a failure
+ * above a pass, settles it.
+ */
+function nextConfirmation(
+  rate: number,
+  passed: boolean,
+  known: { best: number; lower: number; heldLong: number | undefined; failedAbove: number | undefined },
+): number | undefined {
+  const { best, lower, heldLong, failedAbove } = known;
+  if (passed) {
+    if (failedAbove === undefined) return undefined;
+    const up = Math.round((rate + failedAbove) / 2);
+    return up > rate && up < failedAbove ? up : undefined;
+  }
+  if (heldLong !== undefined) return undefined;
+  const halfway = Math.round((best + lower) / 2);
+  const down = rate === best && halfway < rate && halfway > lower ? halfway : lower;
+  return down < rate ? down : undefined;
+}
+
 /** What stalled the engine's main thread longest in a run: its longest GC pause, and its longest loop delay. */
 function stallLine(stalls: { gcMaxMs: number; gcMaxYoung: boolean; lagMaxMs: number }, indent = '    '): string {
   const kind = stalls.gcMaxYoung ? 'scavenge' : 'mark-compact or incremental marking';
   return `${indent}longest GC pause of the main thread ${stalls.gcMaxMs.toFixed(1)} ms (${kind}); longest loop delay ${stalls.lagMaxMs.toFixed(0)} ms`;
 }
 
-/** Timestamps (epoch ms) of each INVITE request in a SIPp -trace_msg file, sent or received, in order. */
 /**
  * The INVITEs SIPp traced (-trace_msg) in one direction, keyed by one of their headers' values: the
  * caller's by Call-ID, the callee's by the X-Bench-Call header the webhook app had the engine add.
@@ -461,25 +483,15 @@ export const suite: BenchSuite = {
       if (!quick && best > 0) {
         const lower = Math.max(0, ...steps.filter((step) => step.pass && step.uac.rate < best).map((step) => step.uac.rate));
         let failedAbove: number | undefined;
-        let rate = best;
-        for (let attempt = 0; attempt < 3 && rate >= 5; attempt++) {
+        let rate: number | undefined = best;
+        for (let attempt = 0; attempt < 3 && rate !== undefined && rate >= 5; attempt++) {
           const fresh = await freshWarmEngine(200, `${rate} calls/s for ${CONFIRM_S} s`);
           const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
           log(`${row(step)}  (held for ${CONFIRM_S} s)`);
           log(stallLine(step));
-          let next: number;
-          if (step.pass) {
-            heldLong = rate;
-            if (failedAbove === undefined) break;
-            next = Math.round((rate + failedAbove) / 2);
-            if (next >= failedAbove) break;
-          } else {
-            failedAbove = rate;
-            if (heldLong !== undefined) break;
-            next = rate === best ? Math.round((best + lower) / 2) : lower;
-          }
-          if (next === rate || (heldLong === undefined && next > rate)) break;
-          rate = next;
+          if (step.pass) heldLong = rate;
+          else failedAbove = rate;
+          rate = nextConfirmation(rate, step.pass, { best, lower, heldLong, failedAbove });
         }
         heldLong ??= 0;
         log(`highest rate held for ${CONFIRM_S} s with 0 failures: ${heldLong} calls/s (the ramp's ${stepS} s steps held ${best})`);

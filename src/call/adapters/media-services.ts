@@ -51,7 +51,7 @@ export class MediaServices {
     this.logger = options.logger;
     this.allocator = new PortAllocator({ min: options.portRange[0], max: options.portRange[1] }, options.bind);
     this.bindAddress = options.bindAddress;
-    if ((options.readyPairs ?? 0) > 0) this.allocator.keepReady(options.bindAddress, options.readyPairs ?? 0, options.logger);
+    if (options.readyPairs !== undefined && options.readyPairs > 0) this.allocator.keepReady(options.bindAddress, options.readyPairs, options.logger);
     this.rtpTimeoutMs = Math.max(0, options.rtpTimeoutSeconds) * 1000;
     this.recordingsDir = options.recordingsDir;
     this.recordings = options.recordings;

@@ -71,12 +71,13 @@ export type ThreadCommand =
   | { type: 'connect'; id: number; port: number; address: string; callback: number }
   | { type: 'disconnect'; id: number }
   | { type: 'close'; id: number; callback: number }
-  | { type: 'forward'; id: number; to: number; forwarding: RtpForwarding };
+  | { type: 'forward'; id: number; to: number; forwarding: RtpForwarding }
+  | { type: 'unforward'; id: number };
 
 /** A command and where it was issued among the batch's sends: before the record starting at byte `at`. */
 export interface PlacedCommand {
   at: number;
-  command: ThreadCommand | { type: 'unforward'; id: number };
+  command: ThreadCommand;
 }
 
 /** The main thread's one message per turn of its loop: the sends (null: none) and the commands among them. */
@@ -413,8 +414,11 @@ function send(entry, message, port, address, callback) {
  * next tick (see run), and what follows it in the batch waits for it: a port closed then bound again
  * in one turn of the main thread is free by then.
  */
+/** A batch of commands alone reads no records. */
+const NO_RECORDS = Buffer.alloc(0);
+
 function runBatch(records, batchAddresses, commands) {
-  const bytes = records === null ? Buffer.alloc(0) : Buffer.from(records);
+  const bytes = records === null ? NO_RECORDS : Buffer.from(records);
   let offset = 0;
   let next = 0;
   const resume = () => {
