@@ -136,7 +136,9 @@ export class EngineProcess {
 
   constructor(configFile: string, voiceUrl: string, profDir: string | undefined) {
     this.stopGraceMs = profDir === undefined ? 10_000 : 60_000;
-    const execArgv = ['--import', probeUrl];
+    // DIALTONE_BENCH_ENGINE_NODE_FLAGS: V8/Node flags for the engine alone (not the bench, its webhook app or SIPp).
+    const engineFlags = (process.env['DIALTONE_BENCH_ENGINE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+    const execArgv = [...engineFlags, '--import', probeUrl];
     if (profDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=e2e-engine-${Date.now()}.cpuprofile`);
     this.child = spawn(process.execPath, [...execArgv, binPath, 'start', '--config', configFile, '--voice-url', voiceUrl], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

@@ -82,6 +82,12 @@ export interface DialtoneConfig {
   drainSeconds: number;
   /** Capacity: past any of these, new INVITEs get 503 with Retry-After (0 turns a limit off). */
   limits: { maxCalls: number; callsPerSecond: number; maxEventLoopLagMs: number; retryAfterSeconds: number };
+  /**
+   * Whether V8 marks the old generation on helper threads while the engine runs (V8's default). Off by
+   * default: on a small machine those threads take the cores the engine's one thread needs, and the
+   * post-dial delay's tail doubles (docs/performance.md, stop 19). `dialtone start` applies it.
+   */
+  concurrentMarking: boolean;
 }
 
 export interface ConfigFlags {
@@ -362,6 +368,7 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
   }
 
   const limits = parseLimits(merged['limits']);
+  const concurrentMarking = readBoolean(merged, 'concurrentMarking', '', false);
 
   const config: DialtoneConfig = {
     sip: { listen, tlsClient },
@@ -375,6 +382,7 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
     regions: parseRegions(merged['regions']),
     drainSeconds,
     limits,
+    concurrentMarking,
   };
   if (tls !== undefined) config.sip.tls = tls;
   const publicAddress = readString(sip, 'publicAddress', 'sip.');
@@ -382,6 +390,11 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
   if (publicUrl !== undefined) config.http.publicUrl = publicUrl;
   if (flags.voiceUrl !== undefined) config.voiceUrl = checkHttpUrl(flags.voiceUrl, '--voice-url');
   return config;
+}
+
+/** The V8 flags the configuration asks of the process that runs the engine (`dialtone start` sets them). */
+export function v8FlagsFor(config: Pick<DialtoneConfig, 'concurrentMarking'>): string[] {
+  return config.concurrentMarking ? [] : ['--no-concurrent-marking'];
 }
 
 /**
@@ -421,7 +434,7 @@ function applyEnvironment(raw: Raw, env: NodeJS.ProcessEnv): Raw {
     http: ['listen', 'publicUrl'],
     limits: ['maxCalls', 'callsPerSecond', 'maxEventLoopLagMs', 'retryAfterSeconds'],
   };
-  const topLevel = ['database', 'dataDir', 'drainSeconds'];
+  const topLevel = ['database', 'dataDir', 'drainSeconds', 'concurrentMarking'];
   const squash = (text: string): string => text.replace(/_/g, '').toLowerCase();
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('DIALTONE_') || value === undefined) continue;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, resolveConfig } from '../../../src/config/index.js';
+import { loadConfig, resolveConfig, v8FlagsFor } from '../../../src/config/index.js';
 import { DialtoneError, ErrorCodes } from '../../../src/kernel/index.js';
 
 const account = 'AC0123456789abcdef0123456789abcdef';
@@ -78,6 +78,21 @@ test('environment overrides the file and flags override the environment', () => 
   assert.equal(config.database, 'postgres://u@h/db');
   assert.equal(config.voiceUrl, 'http://127.0.0.1:3000/voice');
   assert.equal(config.dataDir, '/tmp/x');
+});
+
+test('concurrent marking is off unless the configuration turns it on; the engine runs with the flag that says so', () => {
+  const embedded = resolveConfig(undefined, {}, {});
+  assert.equal(embedded.concurrentMarking, false);
+  assert.deepEqual(v8FlagsFor(embedded), ['--no-concurrent-marking']);
+  const fromFile = resolveConfig({ concurrentMarking: true }, {}, {});
+  assert.equal(fromFile.concurrentMarking, true);
+  assert.deepEqual(v8FlagsFor(fromFile), []);
+  assert.equal(resolveConfig({ concurrentMarking: true }, { DIALTONE_CONCURRENT_MARKING: 'false' }, {}).concurrentMarking, false);
+  assert.equal(resolveConfig(undefined, { DIALTONE_CONCURRENTMARKING: 'true' }, {}).concurrentMarking, true);
+  assert.throws(
+    () => resolveConfig({ concurrentMarking: 'sometimes' }, {}, {}),
+    (error: unknown) => error instanceof DialtoneError && error.code === ErrorCodes.configInvalid && /concurrentMarking: expected true or false/.test(error.message),
+  );
 });
 
 test('IPv6 listeners are written in brackets', () => {
