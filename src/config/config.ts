@@ -83,9 +83,10 @@ export interface DialtoneConfig {
   /** Capacity: past any of these, new INVITEs get 503 with Retry-After (0 turns a limit off). */
   limits: { maxCalls: number; callsPerSecond: number; maxEventLoopLagMs: number; retryAfterSeconds: number };
   /**
-   * Whether V8 marks the old generation on helper threads while the engine runs (V8's default). Off by
-   * default: on a small machine those threads take the cores the engine's one thread needs, and the
-   * post-dial delay's tail doubles (docs/performance.md, stop 19). `dialtone start` applies it.
+   * Whether V8 marks the old generation on helper threads while the engine runs (V8's default, kept).
+   * Off, the engine's thread marks in small steps itself: on a small machine the helpers no longer take
+   * the cores it needs, and the post-dial delay's p99 halves, for a lower ceiling of calls per second
+   * (docs/performance.md, stop 19). `dialtone start` applies it.
    */
   concurrentMarking: boolean;
 }
@@ -368,7 +369,7 @@ export function resolveConfig(file: unknown, env: NodeJS.ProcessEnv, flags: Conf
   }
 
   const limits = parseLimits(merged['limits']);
-  const concurrentMarking = readBoolean(merged, 'concurrentMarking', '', false);
+  const concurrentMarking = readBoolean(merged, 'concurrentMarking', '', true);
 
   const config: DialtoneConfig = {
     sip: { listen, tlsClient },

@@ -80,15 +80,15 @@ test('environment overrides the file and flags override the environment', () => 
   assert.equal(config.dataDir, '/tmp/x');
 });
 
-test('concurrent marking is off unless the configuration turns it on; the engine runs with the flag that says so', () => {
+test("V8's concurrent marking stays on unless the configuration turns it off; off, the engine runs with the flag that says so", () => {
   const embedded = resolveConfig(undefined, {}, {});
-  assert.equal(embedded.concurrentMarking, false);
-  assert.deepEqual(v8FlagsFor(embedded), ['--no-concurrent-marking']);
-  const fromFile = resolveConfig({ concurrentMarking: true }, {}, {});
-  assert.equal(fromFile.concurrentMarking, true);
-  assert.deepEqual(v8FlagsFor(fromFile), []);
-  assert.equal(resolveConfig({ concurrentMarking: true }, { DIALTONE_CONCURRENT_MARKING: 'false' }, {}).concurrentMarking, false);
-  assert.equal(resolveConfig(undefined, { DIALTONE_CONCURRENTMARKING: 'true' }, {}).concurrentMarking, true);
+  assert.equal(embedded.concurrentMarking, true);
+  assert.deepEqual(v8FlagsFor(embedded), []);
+  const fromFile = resolveConfig({ concurrentMarking: false }, {}, {});
+  assert.equal(fromFile.concurrentMarking, false);
+  assert.deepEqual(v8FlagsFor(fromFile), ['--no-concurrent-marking']);
+  assert.equal(resolveConfig({ concurrentMarking: false }, { DIALTONE_CONCURRENT_MARKING: 'true' }, {}).concurrentMarking, true);
+  assert.equal(resolveConfig(undefined, { DIALTONE_CONCURRENTMARKING: 'false' }, {}).concurrentMarking, false);
   assert.throws(
     () => resolveConfig({ concurrentMarking: 'sometimes' }, {}, {}),
     (error: unknown) => error instanceof DialtoneError && error.code === ErrorCodes.configInvalid && /concurrentMarking: expected true or false/.test(error.message),
