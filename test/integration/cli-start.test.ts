@@ -158,6 +158,55 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
   assert.match(output, /SIGTERM: stopping/);
 });
 
+/**
+ * Runs `dialtone start` with V8 tracing its incremental marking (and marking often), and returns the
+ * trace lines written after the engine said it was running: by then `dialtone start` has set its V8 flags.
+ */
+async function markingTraceAfterStart(env: NodeJS.ProcessEnv): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
+  const config = join(dir, 'dialtone.yaml');
+  await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete childEnv['DIALTONE_CONCURRENT_MARKING'];
+  Object.assign(childEnv, env);
+  const child = spawn(
+    process.execPath,
+    ['--trace-incremental-marking', '--stress-incremental-marking', bin, 'start', '--config', config, '--data', join(dir, 'data')],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv },
+  );
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let errors = '';
+  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const afterStart = (): string[] => {
+    const at = output.indexOf('Dialtone is running.');
+    return at < 0 ? [] : output.slice(at).split('\n').filter((line) => line.includes('[IncrementalMarking]'));
+  };
+  try {
+    // Three marking cycles started after the banner, or 10 s.
+    for (let waited = 0; afterStart().filter((line) => line.includes('Start marking')).length < 3 && waited < 200; waited++) {
+      if (child.exitCode !== null) assert.fail(`dialtone exited early: ${errors}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  await once(child, 'exit');
+  return afterStart();
+}
+
+test('concurrentMarking: false reaches V8: the engine marks without background threads; by default they mark beside it', { timeout: 60_000 }, async () => {
+  const off = await markingTraceAfterStart({ DIALTONE_CONCURRENT_MARKING: 'false' });
+  assert.ok(off.filter((line) => line.includes('Start marking')).length >= 3, off.join('\n'));
+  assert.deepEqual(
+    off.filter((line) => line.includes('on background threads')),
+    [],
+  );
+  const byDefault = await markingTraceAfterStart({});
+  assert.ok(byDefault.filter((line) => line.includes('Start marking')).length >= 3, byDefault.join('\n'));
+  assert.ok(byDefault.some((line) => line.includes('on background threads')), byDefault.join('\n'));
+});
+
 test('dialtone start refuses a bad configuration, naming the key', { timeout: 30_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
   const config = join(dir, 'bad.yaml');
