@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
@@ -15,6 +15,38 @@ import { assertSippPassed, requireSipp, runSipp } from '../support/sipp.js';
 
 const bin = join(import.meta.dirname, '../../bin/dialtone.mjs');
 const built = join(import.meta.dirname, '../../dist/src/cli/main.js');
+
+interface RunningDialtone {
+  child: ChildProcess;
+  /** What it wrote to stdout and stderr so far. */
+  output(): string;
+  errors(): string;
+  /** Waits (up to 10 s) until `ready()` holds, failing if dialtone exits first. */
+  until(ready: () => boolean): Promise<void>;
+}
+
+/** `dialtone start ARGS` from the built CLI, with Node flags `nodeFlags` and `env` over this environment. */
+function startDialtone(args: string[], options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): RunningDialtone {
+  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), bin, 'start', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  let errors = '';
+  child.stderr!.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  return {
+    child,
+    output: () => output,
+    errors: () => errors,
+    async until(ready) {
+      for (let waited = 0; !ready() && waited < 200; waited++) {
+        if (child.exitCode !== null) assert.fail(`dialtone exited early: ${errors}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
+}
 
 function optionsRequest(transport: 'UDP' | 'TCP', port: number, branch: string, method = 'OPTIONS'): Buffer {
   return Buffer.from(
@@ -111,24 +143,16 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
   const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
   const config = join(dir, 'dialtone.yaml');
   await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
-  const child = spawn(process.execPath, [bin, 'start', '--config', config, '--data', join(dir, 'data'), '--voice-url', 'http://127.0.0.1:9/voice'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const dialtone = startDialtone(['--config', config, '--data', join(dir, 'data'), '--voice-url', 'http://127.0.0.1:9/voice']);
+  const { child } = dialtone;
   try {
-    for (let waited = 0; !/SIP\s+tcp:/.test(output) && waited < 200; waited++) {
-      if (child.exitCode !== null) assert.fail(`dialtone exited early: ${errors}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const udpPort = Number(/SIP\s+udp:127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-    const tcpPort = Number(/SIP\s+tcp:127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-    assert.ok(udpPort > 0 && tcpPort > 0, output);
+    await dialtone.until(() => /SIP\s+tcp:/.test(dialtone.output()));
+    const udpPort = Number(/SIP\s+udp:127\.0\.0\.1:(\d+)/.exec(dialtone.output())?.[1]);
+    const tcpPort = Number(/SIP\s+tcp:127\.0\.0\.1:(\d+)/.exec(dialtone.output())?.[1]);
+    assert.ok(udpPort > 0 && tcpPort > 0, dialtone.output());
 
     const stored = JSON.parse(await readFile(join(dir, 'data', 'default-account.json'), 'utf8')) as { sid: string; authToken: string };
-    assert.match(output, new RegExp(`account ${stored.sid}\\s+auth token ${stored.authToken}`));
+    assert.match(dialtone.output(), new RegExp(`account ${stored.sid}\\s+auth token ${stored.authToken}`));
 
     assert.equal((await udpExchange(udpPort, 'OPTIONS', 'o1')).status, 200);
     // An INVITE without an offer reaches the call engine (the webhook is down: it answers to speak
@@ -154,8 +178,8 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
     child.kill('SIGTERM');
   }
   const [code] = (await once(child, 'exit')) as [number | null];
-  assert.equal(code, 0, errors);
-  assert.match(output, /SIGTERM: stopping/);
+  assert.equal(code, 0, dialtone.errors());
+  assert.match(dialtone.output(), /SIGTERM: stopping/);
 });
 
 /**
@@ -169,29 +193,22 @@ async function markingTraceAfterStart(env: NodeJS.ProcessEnv): Promise<string[]>
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   delete childEnv['DIALTONE_CONCURRENT_MARKING'];
   Object.assign(childEnv, env);
-  const child = spawn(
-    process.execPath,
-    ['--trace-incremental-marking', '--stress-incremental-marking', bin, 'start', '--config', config, '--data', join(dir, 'data')],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const dialtone = startDialtone(['--config', config, '--data', join(dir, 'data')], {
+    nodeFlags: ['--trace-incremental-marking', '--stress-incremental-marking'],
+    env: childEnv,
+  });
   const afterStart = (): string[] => {
+    const output = dialtone.output();
     const at = output.indexOf('Dialtone is running.');
     return at < 0 ? [] : output.slice(at).split('\n').filter((line) => line.includes('[IncrementalMarking]'));
   };
   try {
     // Three marking cycles started after the banner, or 10 s.
-    for (let waited = 0; afterStart().filter((line) => line.includes('Start marking')).length < 3 && waited < 200; waited++) {
-      if (child.exitCode !== null) assert.fail(`dialtone exited early: ${errors}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await dialtone.until(() => afterStart().filter((line) => line.includes('Start marking')).length >= 3);
   } finally {
-    child.kill('SIGTERM');
+    dialtone.child.kill('SIGTERM');
   }
-  await once(child, 'exit');
+  await once(dialtone.child, 'exit');
   return afterStart();
 }
 
@@ -211,12 +228,10 @@ test('dialtone start refuses a bad configuration, naming the key', { timeout: 30
   const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
   const config = join(dir, 'bad.yaml');
   await writeFile(config, 'media:\n  portRange: [30000, 20]\n');
-  const child = spawn(process.execPath, [bin, 'start', '--config', config, '--data', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  const dialtone = startDialtone(['--config', config, '--data', dir]);
+  const [code] = (await once(dialtone.child, 'exit')) as [number | null];
   assert.equal(code, 1);
-  assert.match(errors, /media\.portRange/);
+  assert.match(dialtone.errors(), /media\.portRange/);
 });
 
 test('dialtone start --voice-url answers a SIPp call with <Say>, hangs up, and stops on SIGTERM', { timeout: 60_000 }, async (t) => {
@@ -230,20 +245,12 @@ test('dialtone start --voice-url answers a SIPp call with <Say>, hangs up, and s
   const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
   const config = join(dir, 'dialtone.yaml');
   await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
-  const child = spawn(process.execPath, [bin, 'start', '--config', config, '--data', join(dir, 'data'), '--http-port', '0', '--voice-url', app.url('/voice')], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let errors = '';
-  child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  const dialtone = startDialtone(['--config', config, '--data', join(dir, 'data'), '--http-port', '0', '--voice-url', app.url('/voice')]);
+  const { child } = dialtone;
   try {
-    for (let waited = 0; !/SIP\s+udp:/.test(output) && waited < 200; waited++) {
-      if (child.exitCode !== null) assert.fail(`dialtone exited early: ${errors}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const udpPort = Number(/SIP\s+udp:127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-    assert.ok(udpPort > 0, output);
+    await dialtone.until(() => /SIP\s+udp:/.test(dialtone.output()));
+    const udpPort = Number(/SIP\s+udp:127\.0\.0\.1:(\d+)/.exec(dialtone.output())?.[1]);
+    assert.ok(udpPort > 0, dialtone.output());
     const result = await runSipp({
       scenario: join(import.meta.dirname, '../e2e/scenarios/uac-invite-200-wait-bye.xml'),
       remote: `127.0.0.1:${udpPort}`,
@@ -255,12 +262,12 @@ test('dialtone start --voice-url answers a SIPp call with <Say>, hangs up, and s
     const voice = await app.waitFor('/voice');
     assert.equal(voice.params['CallStatus'], 'ringing');
     // The engine logs the call's end once its application and store writes are done.
-    for (let waited = 0; !/"call finished"/.test(errors) && waited < 200; waited++) await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.match(errors, /"call finished".*"status":"completed"/);
+    await dialtone.until(() => /"call finished"/.test(dialtone.errors()));
+    assert.match(dialtone.errors(), /"call finished".*"status":"completed"/);
   } finally {
     child.kill('SIGTERM');
   }
   const [code] = (await once(child, 'exit')) as [number | null];
   await app.close();
-  assert.equal(code, 0, errors);
+  assert.equal(code, 0, dialtone.errors());
 });

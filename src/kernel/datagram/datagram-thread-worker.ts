@@ -409,14 +409,14 @@ function send(entry, message, port, address, callback) {
   }
 }
 
+/** A batch of commands alone reads no records. */
+const NO_RECORDS = Buffer.alloc(0);
+
 /**
  * The batch's sends, each command carried out where it was placed among them. A close happens on the
  * next tick (see run), and what follows it in the batch waits for it: a port closed then bound again
  * in one turn of the main thread is free by then.
  */
-/** A batch of commands alone reads no records. */
-const NO_RECORDS = Buffer.alloc(0);
-
 function runBatch(records, batchAddresses, commands) {
   const bytes = records === null ? NO_RECORDS : Buffer.from(records);
   let offset = 0;
