@@ -207,6 +207,8 @@ interface Step {
   engineMainUsPerCall: number;
   /** Of engineMainUsPerCall: the garbage collector's pauses of the main thread (helper threads not included). */
   engineGcUsPerCall: number;
+  /** Of engineGcUsPerCall: the young generation's (scavenges); the rest is marking and compaction. */
+  engineGcYoungUsPerCall: number;
   uacCpuPct: number;
   appCpuPct: number;
   machineCpuPct: number;
@@ -262,6 +264,7 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
     engineUsPerCall: engineUs / Math.max(1, uac.ok + uac.failed),
     engineMainUsPerCall: mainUs / Math.max(1, uac.ok + uac.failed),
     engineGcUsPerCall: (1000 * (lag.gcYoungMs + lag.gcOtherMs)) / Math.max(1, uac.ok + uac.failed),
+    engineGcYoungUsPerCall: (1000 * lag.gcYoungMs) / Math.max(1, uac.ok + uac.failed),
     uacCpuPct: (100 * uac.uacCpuUs) / wallUs,
     appCpuPct: (100 * (app.user + app.system)) / wallUs,
     machineCpuPct: (100 * busyUs) / wallUs,
@@ -314,6 +317,12 @@ function nextConfirmation(
 function stallLine(stalls: { gcMaxMs: number; gcMaxYoung: boolean; lagMaxMs: number }, indent = '    '): string {
   const kind = stalls.gcMaxYoung ? 'scavenge' : 'mark-compact or incremental marking';
   return `${indent}longest GC pause of the main thread ${stalls.gcMaxMs.toFixed(1)} ms (${kind}); longest loop delay ${stalls.lagMaxMs.toFixed(0)} ms`;
+}
+
+/** The main thread's GC pauses per call, young generation apart from the old. */
+function gcSplitLine(step: Pick<Step, 'engineGcUsPerCall' | 'engineGcYoungUsPerCall'>): string {
+  const young = step.engineGcYoungUsPerCall;
+  return `    GC pauses per call: ${young.toFixed(0)} µs scavenging, ${(step.engineGcUsPerCall - young).toFixed(0)} µs marking and compacting`;
 }
 
 /**
@@ -491,6 +500,7 @@ export const suite: BenchSuite = {
           const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
           log(`${row(step)}  (held for ${CONFIRM_S} s)`);
           log(stallLine(step));
+          log(gcSplitLine(step));
           if (step.pass) heldLong = rate;
           else failedAbove = rate;
           rate = nextConfirmation(rate, step.pass, { best, lower, heldLong, failedAbove });
@@ -504,6 +514,7 @@ export const suite: BenchSuite = {
         const step = await engineStep(fresh, uas, scenario, dir, rate, CONFIRM_S);
         log(`${row(step)}  (held for ${CONFIRM_S} s, asked for)`);
         log(stallLine(step));
+        log(gcSplitLine(step));
         figures[`Held${CONFIRM_S}sAt${rate}Cps`] = step.pass ? 'PASS' : `FAIL (${step.uac.failed} of ${step.uac.calls} failed)`;
       }
       figures['MaxCleanCps'] = best;
