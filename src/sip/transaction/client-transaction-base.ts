@@ -1,4 +1,4 @@
-import type { DialtoneError } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes } from '../../kernel/index.js';
 import { createResponse } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { Endpoint, SendOptions } from '../transport/types.js';
@@ -20,8 +20,9 @@ export interface ClientTransactionTarget {
 export abstract class ClientTransactionBase<State extends string> extends Transaction<State> {
   /** The TU may hand over to another user, e.g. one that keeps less for what remains of the transaction. */
   user: ClientTransactionUser;
-  /** The request this transaction sends, kept for retransmissions, the non-2xx ACK and a CANCEL. */
-  readonly request: SipRequest;
+  /** The request, until the transaction has no more use for it (see `request`). */
+  private requestKept: SipRequest | undefined;
+  private readonly requestBranch: string;
   readonly destination: Endpoint;
   private readonly sendOptions: SendOptions | undefined;
   private reliableTransport: boolean;
@@ -35,15 +36,29 @@ export abstract class ClientTransactionBase<State extends string> extends Transa
     kind: string,
   ) {
     super(request.method, initial, context, kind);
-    this.request = request;
+    this.requestKept = request;
+    this.requestBranch = request.via[0]?.params.get('branch') ?? '';
     this.user = user;
     this.destination = target.destination;
     this.sendOptions = target.sendOptions;
     this.reliableTransport = context.transport.isReliable(target.destination.protocol);
   }
 
+  /**
+   * The request this transaction sends, kept for retransmissions, the non-2xx ACK, a CANCEL and synthetic
+   * responses. Once the final response is in and answered (Completed: Timers K and D), what remains of the
+   * transaction only absorbs retransmitted responses for up to 32 s: the request is dropped then, and
+   * reading it is a programming error that throws.
+   */
+  get request(): SipRequest {
+    if (this.requestKept === undefined) {
+      throw new DialtoneError(ErrorCodes.internal, `the ${this.method} client transaction keeps no request once completed`);
+    }
+    return this.requestKept;
+  }
+
   get branch(): string {
-    return this.request.via[0]?.params.get('branch') ?? '';
+    return this.requestBranch;
   }
 
   /** Where the request went, for a CANCEL that must follow it (RFC 3261 §9.1). */
@@ -85,6 +100,11 @@ export abstract class ClientTransactionBase<State extends string> extends Transa
   }
 
   protected abstract onTransportError(error: DialtoneError): void;
+
+  /** See `request`: called on entering Completed, after the last use of the request. */
+  protected releaseRequest(): void {
+    this.requestKept = undefined;
+  }
 
   /** Passes a response up to the TU. */
   protected deliver(response: SipResponse, synthetic?: SyntheticCause): void {

@@ -117,6 +117,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientT
           // value of at least 32 seconds for unreliable transports, and a value of zero seconds for
           // reliable transports."
           this.deliver(response);
+          this.releaseRequest();
           this.startTimerD();
         }
         return;

@@ -92,6 +92,7 @@ export class NonInviteClientTransaction extends ClientTransactionBase<NonInviteC
           this.stopTimer('F');
           this.setState('completed');
           this.deliver(response);
+          this.releaseRequest();
           const k = this.timers.k;
           if (k === 0) this.onTimerK();
           else this.startTimer('K', k, () => this.onTimerK());

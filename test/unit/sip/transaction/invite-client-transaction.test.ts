@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ErrorCodes } from '../../../../src/kernel/index.js';
 import { InviteClientTransaction } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
 import { settle } from './fake-transport.js';
@@ -114,6 +115,8 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026 §7.2)', () => {
               return;
             }
             assert.equal(transaction.state, 'completed');
+            assert.throws(() => transaction.request, { code: ErrorCodes.internal }, 'the INVITE is not kept for the 32 s of Timer D');
+            assert.equal(transaction.branch, invite.via[0]!.params.get('branch'));
             clock.advance(1_000);
             transaction.receiveResponse(response(invite, status, 'b1')); // retransmitted final response
             assert.deepEqual(transport.requestTimes('ACK'), [100, 1100], 'the ACK is re-sent');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ErrorCodes } from '../../../../src/kernel/index.js';
 import { NonInviteClientTransaction } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
 import { settle } from './fake-transport.js';
@@ -72,6 +73,8 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
               return;
             }
             assert.equal(transaction.state, 'completed');
+            assert.throws(() => transaction.request, { code: ErrorCodes.internal }, 'the request is not kept for Timer K');
+            assert.equal(transaction.branch, outgoing.via[0]!.params.get('branch'));
             transaction.receiveResponse(response(outgoing, status, 'b1'));
             assert.deepEqual(user.responses.map((r) => r.status), expected, 'a retransmitted final response is absorbed');
             clock.advance(4_999);

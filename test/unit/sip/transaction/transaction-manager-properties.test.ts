@@ -38,7 +38,7 @@ test('transaction layer: nothing escapes onMessage, every client TU gets one fin
       const transport = new FakeTransport(clock);
       // With the request each came with: a server transaction keeps it only until its final response.
       const servers: Array<{ transaction: ServerTransaction; request: SipRequest }> = [];
-      const clients: Array<{ transaction: ClientTransaction; user: ReturnType<typeof recordingClientUser> }> = [];
+      const clients: Array<{ transaction: ClientTransaction; request: SipRequest; user: ReturnType<typeof recordingClientUser> }> = [];
       const manager = new TransactionManager({
         transport,
         clock,
@@ -58,14 +58,14 @@ test('transaction layer: nothing escapes onMessage, every client TU gets one fin
           }
           case 'answer-client': {
             const target = clients[step.index % Math.max(clients.length, 1)];
-            if (target !== undefined) manager.onMessage(received(response(target.transaction.request, step.status, step.toTag), target.transaction.destination.protocol));
+            if (target !== undefined) manager.onMessage(received(response(target.request, step.status, step.toTag), target.transaction.destination.protocol));
             break;
           }
           case 'send': {
             const outgoing = request({ method: step.method, toTag: step.method === 'BYE' ? 'b' : undefined });
             outgoing.via = [];
             const user = recordingClientUser();
-            clients.push({ transaction: manager.request(outgoing, endpoint(step.protocol), user), user });
+            clients.push({ transaction: manager.request(outgoing, endpoint(step.protocol), user), request: outgoing, user });
             break;
           }
           case 'tu-respond': {

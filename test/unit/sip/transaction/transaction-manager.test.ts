@@ -101,11 +101,12 @@ describe('TransactionManager', () => {
 
     it('forgets a client transaction when it terminates', () => {
       const { manager } = setup();
-      const transaction = manager.request(request({ method: 'OPTIONS', branch: 'z9hG4bKgone' }), endpoint('tcp'), recordingClientUser());
-      manager.onMessage(received(response(transaction.request, 200), 'tcp'));
+      const options = request({ method: 'OPTIONS', branch: 'z9hG4bKgone' });
+      const transaction = manager.request(options, endpoint('tcp'), recordingClientUser());
+      manager.onMessage(received(response(options, 200), 'tcp'));
       assert.equal(transaction.state, 'terminated');
       assert.equal(manager.stats().clientTransactions, 0);
-      manager.onMessage(received(response(transaction.request, 200), 'tcp'));
+      manager.onMessage(received(response(options, 200), 'tcp'));
       assert.equal(manager.stats().strayResponses, 1);
     });
 
