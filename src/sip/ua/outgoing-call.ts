@@ -12,7 +12,7 @@
  * After `answered`, a 2xx from another fork is ACKed and BYEd (§13.2.2.4); a 2xx that crossed our CANCEL
  * is ACKed and BYEd too (the call stays cancelled).
  */
-import { DialtoneError, ErrorCodes, randomToken } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes, noBytes, randomToken, TypedEvents } from '../../kernel/index.js';
 import { DigestClient, type DigestCredentials } from '../auth/index.js';
 import {
   handleUac422,
@@ -20,7 +20,7 @@ import {
   sessionTimerRequestHeaders,
   sessionTimerRequestState,
   UacDialogSet,
-  type Dialog,
+  Dialog,
   type SessionTimerOutcome,
   type SessionTimerRequest,
   type SessionTimerRequestState,
@@ -29,7 +29,6 @@ import { failoverFor, TargetIterator, type Resolver, type SipTarget, type Target
 import { formatUri, getHeader, getHeaders, ParamList, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { ClientTransactionUser, InviteClientTransaction, SyntheticCause } from '../transaction/index.js';
 import { SipCall, type SipCallInit } from './sip-call.js';
-import { TypedEvents } from '../../kernel/index.js';
 import { hopOf, locateUri, sdpOf, type NextHop, type UaCore } from './ua-core.js';
 
 export interface InviteOptions {
@@ -243,7 +242,7 @@ export class OutgoingCall {
       maxForwards: 70,
       contact: [this.core.contactFor(target.protocol, options.from.uri.user, secure)],
       headers,
-      body: options.body ?? Buffer.alloc(0),
+      body: options.body ?? noBytes,
     };
     if (options.body !== undefined) request.contentType = options.contentType ?? 'application/sdp';
     if (options.proxy !== undefined) {
@@ -254,7 +253,7 @@ export class OutgoingCall {
     }
     const hop = hopOf(target);
     const dialogs = new UacDialogSet(request, { secure });
-    const answers = new InviteAnswers(this.core, this.resolver, { request, target, dialogs, fixedHop: options.proxy === undefined ? undefined : hop, localSdp: options.body });
+    const answers = new InviteAnswers(this.core, this.resolver, { request, target, dialogs, fixedHop: options.proxy === undefined ? undefined : hop, localSdp: options.body, secure });
     const attempt: Attempt = { request, target, hop, transaction: undefined, dialogs, answers };
     this.attempt = attempt;
     const user: ClientTransactionUser = {
@@ -415,21 +414,38 @@ interface InviteAnswersInit {
   /** The outbound proxy's hop, when there is one: every request of the call goes there. */
   fixedHop: NextHop | undefined;
   localSdp: Buffer | undefined;
+  /** RFC 3261 §12.1.2: the INVITE went over TLS to a SIPS URI. */
+  secure: boolean;
+}
+
+/** An ACK sent for a 2xx: sent again for each retransmission of that 2xx. */
+interface SentAck {
+  ack: SipRequest;
+  /** Where the ACK goes: the first route or the remote target, located once. */
+  next: SipUri;
+  hop: NextHop | undefined;
 }
 
 /**
  * The 2xx responses to one INVITE of ours (RFC 3261 §13.2.2.4, RFC 6026 §7.2): "The UAC core MUST
  * generate an ACK request for each 2xx received from the transaction layer" (the same ACK again for a
  * retransmission), and one whose dialog we do not keep (another fork's, or one that crossed our CANCEL)
- * is then ended with BYE. Once the call has settled, this is the INVITE transaction's user for what
- * remains of it: it holds the dialogs and the request, not the call's outcome (measured: ~5 KiB less
- * kept per call for the 64*T1 of Timer M, docs/performance.md).
+ * is then ended with BYE. Once the call has settled, this is the INVITE transaction's user for the 64*T1
+ * of Timer M: it then keeps the INVITE and the ACKs sent, not the call's outcome, nor the dialogs
+ * (measured: ~5 KiB and ~4 KiB less kept per call, docs/performance.md). A 2xx of a dialog not seen by
+ * then is another fork's: a dialog is made for it, ACKed and ended.
  */
 class InviteAnswers implements ClientTransactionUser {
   private readonly core: UaCore;
   private readonly resolver: Resolver;
-  private readonly init: InviteAnswersInit;
-  private kept: Dialog | undefined;
+  private readonly init: Omit<InviteAnswersInit, 'dialogs'>;
+  /** The INVITE's dialogs, until the call settles. */
+  private dialogs: UacDialogSet | undefined;
+  /** Early dialogs left when the call settled, ended with the INVITE transaction (§13.2.2.4). */
+  private earlyAtSettlement: Dialog[] = [];
+  /** The ACK of each 2xx dialog, by remote tag. */
+  private readonly acks = new Map<string, SentAck>();
+  private keptTag: string | undefined;
   /** Remote tags of 2xx dialogs we ACKed and BYEd. */
   private readonly discarded = new Set<string>();
   /** The Reason of the BYE for a 2xx that comes after the call settled. */
@@ -438,32 +454,37 @@ class InviteAnswers implements ClientTransactionUser {
   constructor(core: UaCore, resolver: Resolver, init: InviteAnswersInit) {
     this.core = core;
     this.resolver = resolver;
-    this.init = init;
+    const { dialogs, ...rest } = init;
+    this.init = rest;
+    this.dialogs = dialogs;
   }
 
   /** Receives a 2xx into its dialog and ACKs it; undefined (the 2xx dropped) without a To tag. */
   acknowledge(response: SipResponse): Dialog | undefined {
-    const dialog = this.init.dialogs.receiveResponse(response);
+    const dialog = this.dialogs === undefined ? Dialog.fromUacResponse(this.init.request, response, { secure: this.init.secure }) : this.dialogs.receiveResponse(response);
     if (dialog === undefined) {
       this.core.logger.warn('2xx without a To tag dropped', { callId: response.callId });
       return undefined;
     }
-    void this.sendAck(dialog.ackFor(this.init.request), dialog);
+    this.sendAck(dialog);
     return dialog;
   }
 
   /** False for the dialog the call kept and for those already ended: a retransmission needs only its ACK. */
   isNew(dialog: Dialog): boolean {
-    return dialog !== this.kept && !this.discarded.has(dialog.id.remoteTag);
+    const remoteTag = dialog.id.remoteTag;
+    return remoteTag !== this.keptTag && !this.discarded.has(remoteTag);
   }
 
   keep(dialog: Dialog): void {
-    this.kept = dialog;
+    this.keptTag = dialog.id.remoteTag;
   }
 
   /** The call settled: this becomes `transaction`'s user, and BYEs a later new dialog with `reason`. */
   takeOver(transaction: InviteClientTransaction, reason: string): void {
     this.lateReason = reason;
+    this.earlyAtSettlement = this.dialogs?.early() ?? [];
+    this.dialogs = undefined;
     transaction.user = this;
   }
 
@@ -490,27 +511,44 @@ class InviteAnswers implements ClientTransactionUser {
     void hangUp.bye([{ name: 'Reason', value: reason }]);
   }
 
+  /** A 2xx after the call settled: a retransmission gets its ACK again, another fork's dialog ACK and BYE. */
   onResponse(response: SipResponse): void {
     if (response.status < 200 || response.status >= 300) return;
+    const sent = this.acks.get(response.to.params.get('tag') ?? '');
+    if (sent !== undefined) {
+      void this.transmit(sent);
+      return;
+    }
     const dialog = this.acknowledge(response);
     if (dialog !== undefined && this.isNew(dialog)) this.discard(dialog, response, this.lateReason);
   }
 
   onTerminated(): void {
-    this.init.dialogs.inviteCompleted();
+    this.dialogs?.inviteCompleted();
+    for (const dialog of this.earlyAtSettlement) if (dialog.state === 'early') dialog.terminate();
   }
 
-  private async sendAck(ack: SipRequest, dialog: Dialog): Promise<void> {
+  /** ACKs the dialog's 2xx: the same ACK each time (Dialog.ackFor), its next hop located once. */
+  private sendAck(dialog: Dialog): void {
+    const ack = dialog.ackFor(this.init.request);
+    const remoteTag = dialog.id.remoteTag;
+    let sent = this.acks.get(remoteTag);
+    if (sent?.ack !== ack) {
+      sent = { ack, next: dialog.routeSet[0] ?? dialog.remoteTarget, hop: this.init.fixedHop };
+      this.acks.set(remoteTag, sent);
+    }
+    void this.transmit(sent);
+  }
+
+  private async transmit(sent: SentAck): Promise<void> {
     try {
-      let hop = this.init.fixedHop;
-      if (hop === undefined) {
-        const uri = dialog.routeSet[0] ?? dialog.remoteTarget;
-        const [first] = await locateUri(uri, this.resolver, this.core.protocols(), this.init.target.protocol);
-        hop = hopOf(first!);
+      if (sent.hop === undefined) {
+        const [first] = await locateUri(sent.next, this.resolver, this.core.protocols(), this.init.target.protocol);
+        sent.hop = hopOf(first!);
       }
-      await this.core.transactions.sendAck(ack, hop.destination, hop.sendOptions);
+      await this.core.transactions.sendAck(sent.ack, sent.hop.destination, sent.hop.sendOptions);
     } catch (error) {
-      this.core.logger.warn('ACK could not be sent', { callId: ack.callId, error: String(error) });
+      this.core.logger.warn('ACK could not be sent', { callId: sent.ack.callId, error: String(error) });
     }
   }
 }
