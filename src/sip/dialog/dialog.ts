@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { Contact, HeaderField, NameAddr, SipRequest, SipResponse, SipUri } from '../message/types.js';
 import { ParamList } from '../message/param-list.js';
-import { copyNameAddr, copyUri } from '../message/index.js';
+import { noBytes, ownedString } from '../../kernel/index.js';
+import { copyNameAddr, copyUri, ownedNameAddr, ownedUri } from '../message/index.js';
 
 /** RFC 3261 §12: "A dialog is identified at each UA with a dialog ID, which consists of a Call-ID value, a local tag and a remote tag." */
 export interface DialogId {
@@ -103,18 +104,22 @@ export class Dialog {
   private localSequence: number | undefined;
   private remoteSequence: number | undefined;
 
+  /**
+   * The dialog keeps its own copies, their strings flattened (ownedUri): state read from a received
+   * message must not keep that message's text alive for the life of the call and of its ACK.
+   */
   constructor(init: DialogInit) {
-    this.id = { ...init.id };
+    this.id = { callId: ownedString(init.id.callId), localTag: ownedString(init.id.localTag), remoteTag: ownedString(init.id.remoteTag) };
     this.current = init.state;
-    this.localUri = copyNameAddr(init.localUri);
-    this.remoteUri = copyNameAddr(init.remoteUri);
-    this.target = copyUri(init.remoteTarget);
-    this.routes = init.routeSet.map(copyUri);
+    this.localUri = ownedNameAddr(init.localUri);
+    this.remoteUri = ownedNameAddr(init.remoteUri);
+    this.target = ownedUri(init.remoteTarget);
+    this.routes = init.routeSet.map(ownedUri);
     this.localSequence = init.localSeq;
     this.remoteSequence = init.remoteSeq;
     this.secure = init.secure;
     this.role = init.role;
-    this.localContact = init.localContact === undefined ? undefined : copyNameAddr(init.localContact);
+    this.localContact = init.localContact === undefined ? undefined : ownedNameAddr(init.localContact);
   }
 
   /**
@@ -236,10 +241,10 @@ export class Dialog {
     const status = response.status;
     if (request.method === 'INVITE' && status >= 200 && this.localInvitePending === request.cseq.seq) this.localInvitePending = undefined;
     if (this.current === 'early' && request.method === 'INVITE' && status > 100 && status < 300) {
-      if (contact !== undefined) this.target = copyUri(contact);
+      if (contact !== undefined) this.target = ownedUri(contact);
       if (status >= 200) {
         this.current = 'confirmed';
-        this.routes = (response.recordRoute ?? []).map((entry) => copyUri(entry.uri)).reverse();
+        this.routes = (response.recordRoute ?? []).map((entry) => ownedUri(entry.uri)).reverse();
       }
       return;
     }
@@ -258,7 +263,7 @@ export class Dialog {
       return;
     }
     if (status >= 200 && status < 300 && targetRefreshMethods.has(request.method) && contact !== undefined) {
-      this.target = copyUri(contact);
+      this.target = ownedUri(contact);
     }
   }
 
@@ -307,7 +312,7 @@ export class Dialog {
       // "When a UAS receives a target refresh request, it MUST replace the dialog's remote target URI with
       // the URI from the Contact header field in that request, if present."
       const contact = firstContact(request.contact);
-      if (contact !== undefined) this.target = copyUri(contact);
+      if (contact !== undefined) this.target = ownedUri(contact);
     }
     // A re-INVITE (not the INVITE that created the dialog, whose CSeq is already the remote one) is pending
     // until the TU answers it (inviteAnswered).
@@ -420,7 +425,7 @@ export class Dialog {
       cseq: { seq, method },
       maxForwards: 70,
       headers: (options.headers ?? []).map((field) => ({ ...field })),
-      body: options.body ?? Buffer.alloc(0),
+      body: options.body ?? noBytes,
     };
     if (options.contentType !== undefined) request.contentType = options.contentType;
     this.applyRouteSet(request);
@@ -468,9 +473,9 @@ function withoutTag(value: NameAddr): NameAddr {
   return copy;
 }
 
+/** The first Contact, not copied: what reads it keeps its own copy (the constructor, target refreshes). */
 function firstNameAddr(contacts: Contact[] | undefined): NameAddr | undefined {
-  const found = contacts?.find((contact): contact is NameAddr => contact !== '*');
-  return found === undefined ? undefined : copyNameAddr(found);
+  return contacts?.find((contact): contact is NameAddr => contact !== '*');
 }
 
 function firstContact(contacts: Contact[] | undefined): SipUri | undefined {
