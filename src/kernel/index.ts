@@ -6,5 +6,5 @@ export { TypedEvents, type EventListeners } from './typed-events.js';
 export { formatRfc2822 } from './rfc2822.js';
 export { EventLoopLagSensor } from './event-loop-lag.js';
 export { abortQuietly } from './abort.js';
-export { ownedBytes, ownedString } from './owned-bytes.js';
+export { noBytes, ownedBytes, ownedString } from './owned-bytes.js';
 export * from './datagram/index.js';

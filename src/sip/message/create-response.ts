@@ -1,7 +1,7 @@
 /**
  * RFC 3261 §8.2.6: building a response to a request, and the stateless answer to one that failed to parse.
  */
-import { randomToken } from '../../kernel/index.js';
+import { noBytes, randomToken } from '../../kernel/index.js';
 import type { HeaderField, SipRequest, SipResponse } from './types.js';
 import type { SipParseError } from './parse-message.js';
 import { reasonPhrase } from './reason-phrases.js';
@@ -45,7 +45,7 @@ export function createResponse(request: SipRequest, status: number, reason?: str
     callId: request.callId,
     cseq: { ...request.cseq },
     headers,
-    body: options.body ?? Buffer.alloc(0),
+    body: options.body ?? noBytes,
   };
   // RFC 3261 §12.1.1: "When a UAS responds to a request with a response that establishes a dialog …
   // the UAS MUST copy all Record-Route header field values from the request into the response".
@@ -81,7 +81,7 @@ export function createErrorResponse(error: SipParseError): SipResponse | undefin
     callId,
     cseq,
     headers: [],
-    body: Buffer.alloc(0),
+    body: noBytes,
   };
   // RFC 3261 §8.2.6.2: the UAS adds a tag to To on every response but 100; a stateless 400 needs one too.
   return createResponse(request, error.status, error.reason, { toTag: randomToken() });

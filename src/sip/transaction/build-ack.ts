@@ -1,3 +1,4 @@
+import { noBytes } from '../../kernel/index.js';
 import { copyNameAddr, copyUri, copyVia, type SipRequest, type SipResponse } from '../message/index.js';
 
 /**
@@ -25,7 +26,7 @@ export function buildNon2xxAck(invite: SipRequest, response: SipResponse): SipRe
     // present in the original request, but the method parameter MUST be equal to "ACK"."
     cseq: { seq: invite.cseq.seq, method: 'ACK' },
     headers: [],
-    body: Buffer.alloc(0),
+    body: noBytes,
   };
   if (invite.maxForwards !== undefined) ack.maxForwards = invite.maxForwards;
   // "If the INVITE request whose response is being acknowledged had Route header fields, those header

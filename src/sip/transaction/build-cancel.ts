@@ -1,3 +1,4 @@
+import { noBytes } from '../../kernel/index.js';
 import { copyNameAddr, copyUri, copyVia, type HeaderField, type SipRequest } from '../message/index.js';
 
 /**
@@ -23,7 +24,7 @@ export function buildCancel(request: SipRequest, headers: HeaderField[] = []): S
     // Via value in the request being cancelled."
     via: [copyVia(topVia)],
     headers: headers.map((field) => ({ ...field })),
-    body: Buffer.alloc(0),
+    body: noBytes,
   };
   if (request.maxForwards !== undefined) cancel.maxForwards = request.maxForwards;
   // "If the request being cancelled contains a Route header field, the CANCEL request MUST include that

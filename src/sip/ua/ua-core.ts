@@ -3,7 +3,7 @@
  * Contact we advertise per transport, and next-hop resolution (RFC 3263) for requests. The UserAgent
  * implements it; OutgoingCall, IncomingCall and SipCall only see this narrow contract.
  */
-import { DialtoneError, ErrorCodes, type Clock, type Logger } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes, noBytes, type Clock, type Logger } from '../../kernel/index.js';
 import type { Dialog, DialogRegistry, UasSessionTimerPolicy } from '../dialog/index.js';
 import { locate, locateRequestFor, type Resolver, type SipTarget } from '../locate/index.js';
 import type { HeaderField, NameAddr, SipRequest, SipResponse, SipUri } from '../message/index.js';
@@ -153,7 +153,7 @@ export function syntheticResponse(request: SipRequest, status: number): SipRespo
     callId: request.callId,
     cseq: { ...request.cseq },
     headers: [],
-    body: Buffer.alloc(0),
+    body: noBytes,
   };
 }
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { ownedBytes, ownedString } from '../../../src/kernel/index.js';
+import { noBytes, ownedBytes, ownedString } from '../../../src/kernel/index.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -35,9 +35,10 @@ test('a view of a larger buffer is copied out, so it neither pins nor aliases th
   assert.equal(owned.toString('latin1'), 'v=0\r\n');
 });
 
-test('empty input gives an empty buffer', () => {
-  assert.equal(ownedBytes('').length, 0);
-  assert.equal(ownedBytes(new Uint8Array(0)).length, 0);
+test('empty input gives the one shared empty buffer: a message without a body allocates none', () => {
+  assert.equal(ownedBytes(''), noBytes);
+  assert.equal(ownedBytes(new Uint8Array(0)), noBytes);
+  assert.equal(noBytes.length, 0);
 });
 
 test('ownedString: the same text, without keeping the string it was cut from alive', () => {
