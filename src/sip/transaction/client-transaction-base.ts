@@ -46,9 +46,10 @@ export abstract class ClientTransactionBase<State extends string> extends Transa
 
   /**
    * The request this transaction sends, kept for retransmissions, the non-2xx ACK, a CANCEL and synthetic
-   * responses. Once the final response is in and answered (Completed: Timers K and D), what remains of the
-   * transaction only absorbs retransmitted responses for up to 32 s: the request is dropped then, and
-   * reading it is a programming error that throws.
+   * responses. Once the final response is in (Completed: Timers K and D; RFC 6026 Accepted: Timer M),
+   * what remains of the transaction only absorbs or passes up retransmitted responses for up to 32 s: the
+   * request is dropped then (the TU keeps what it needs of it), and reading it is a programming error
+   * that throws.
    */
   get request(): SipRequest {
     if (this.requestKept === undefined) {
@@ -101,7 +102,7 @@ export abstract class ClientTransactionBase<State extends string> extends Transa
 
   protected abstract onTransportError(error: DialtoneError): void;
 
-  /** See `request`: called on entering Completed, after the last use of the request. */
+  /** See `request`: called on entering Completed or Accepted, after the last use of the request. */
   protected releaseRequest(): void {
     this.requestKept = undefined;
   }

@@ -101,6 +101,7 @@ export class InviteClientTransaction extends ClientTransactionBase<InviteClientT
           this.setState('accepted');
           this.startTimer('M', this.timers.m, () => this.onTimerM());
           this.deliver(response);
+          this.releaseRequest();
         } else {
           // RFC 3261 §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a
           // response with status code from 300-699 MUST cause the client transaction to transition to

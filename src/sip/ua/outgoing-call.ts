@@ -431,14 +431,14 @@ interface SentAck {
  * generate an ACK request for each 2xx received from the transaction layer" (the same ACK again for a
  * retransmission), and one whose dialog we do not keep (another fork's, or one that crossed our CANCEL)
  * is then ended with BYE. Once the call has settled, this is the INVITE transaction's user for the 64*T1
- * of Timer M: it then keeps the INVITE and the ACKs sent, not the call's outcome, nor the dialogs
- * (measured: ~5 KiB and ~4 KiB less kept per call, docs/performance.md). A 2xx of a dialog not seen by
- * then is another fork's: a dialog is made for it, ACKed and ended.
+ * of Timer M: it then keeps the ACKs sent and what a late fork needs of the INVITE, not the call's
+ * outcome, the dialogs, nor the whole INVITE (measured, docs/performance.md). A 2xx of a dialog not
+ * seen by then is another fork's: a dialog is made for it, ACKed and ended.
  */
 class InviteAnswers implements ClientTransactionUser {
   private readonly core: UaCore;
   private readonly resolver: Resolver;
-  private readonly init: Omit<InviteAnswersInit, 'dialogs'>;
+  private init: Omit<InviteAnswersInit, 'dialogs'>;
   /** The INVITE's dialogs, until the call settles. */
   private dialogs: UacDialogSet | undefined;
   /** Early dialogs left when the call settled, ended with the INVITE transaction (§13.2.2.4). */
@@ -485,6 +485,7 @@ class InviteAnswers implements ClientTransactionUser {
     this.lateReason = reason;
     this.earlyAtSettlement = this.dialogs?.early() ?? [];
     this.dialogs = undefined;
+    this.init = { ...this.init, request: inviteForLateForks(this.init.request), localSdp: undefined };
     transaction.user = this;
   }
 
@@ -552,6 +553,31 @@ class InviteAnswers implements ClientTransactionUser {
     }
   }
 }
+
+/**
+ * What a settled call keeps of its INVITE for Timer M: what a late fork's dialog, ACK and BYE are made
+ * from (RFC 3261 §12.1.2: From, To, Call-ID, Request-URI, CSeq, Contact; §13.2.2.4: "The ACK MUST contain
+ * the same credentials as the INVITE"), not its body, Via, route or other header fields.
+ */
+function inviteForLateForks(invite: SipRequest): SipRequest {
+  const kept: SipRequest = {
+    kind: 'request',
+    method: invite.method,
+    uri: invite.uri,
+    via: [],
+    from: invite.from,
+    to: invite.to,
+    callId: invite.callId,
+    cseq: invite.cseq,
+    headers: invite.headers.filter((field) => credentialHeaders.has(field.name.toLowerCase())),
+    body: noBytes,
+  };
+  if (invite.maxForwards !== undefined) kept.maxForwards = invite.maxForwards;
+  if (invite.contact !== undefined) kept.contact = invite.contact;
+  return kept;
+}
+
+const credentialHeaders: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
 
 /** RFC 4028 §7.2: the UAC reads the 2xx's Session-Expires; a malformed one counts as none. */
 function sessionTimerOf(response: SipResponse): SessionTimerOutcome {

@@ -88,6 +88,7 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026 §7.2)', () => {
           if (from === 'proceeding') transaction.receiveResponse(response(invite, 180, 'b1'));
           transaction.receiveResponse(response(invite, 200, 'b1'));
           assert.equal(transaction.state, 'accepted');
+          assert.throws(() => transaction.request, { code: ErrorCodes.internal }, 'the TU keeps what it needs of the INVITE for Timer M');
           transaction.receiveResponse(response(invite, 200, 'b1')); // retransmission
           transaction.receiveResponse(response(invite, 200, 'b2')); // another fork
           transaction.receiveResponse(response(invite, 180, 'b3')); // absorbed

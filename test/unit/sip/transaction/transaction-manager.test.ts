@@ -113,11 +113,12 @@ describe('TransactionManager', () => {
     it('catches 2xx retransmissions and forked 2xx in the Accepted state (RFC 6026) and drops them after Timer M', () => {
       const { manager, clock } = setup();
       const tu = recordingClientUser();
-      const transaction = manager.request(outgoingInvite(), endpoint('udp'), tu);
-      manager.onMessage(received(response(transaction.request, 200, 'fork-1')));
-      manager.onMessage(received(response(transaction.request, 200, 'fork-2')));
+      const invite = outgoingInvite();
+      manager.request(invite, endpoint('udp'), tu);
+      manager.onMessage(received(response(invite, 200, 'fork-1')));
+      manager.onMessage(received(response(invite, 200, 'fork-2')));
       clock.advance(32_000);
-      manager.onMessage(received(response(transaction.request, 200, 'fork-1')));
+      manager.onMessage(received(response(invite, 200, 'fork-1')));
       assert.deepEqual(tu.responses.map((r) => r.response.to.params.get('tag')), ['fork-1', 'fork-2']);
       assert.equal(manager.stats().strayResponses, 1);
     });
