@@ -120,12 +120,12 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerT
         // RFC 3261 §17.2.1: "If a request retransmission is received while in the "Proceeding" state, the
         // most recent provisional response that was received from the TU MUST be passed to the transport
         // layer for retransmission."
-        if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+        this.retransmit();
         return;
       case 'completed':
         // RFC 3261 §17.2.1: "while in the "Completed" state, if a request retransmission is received, the
         // server SHOULD pass the response to the transport for retransmission."
-        if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+        this.retransmit();
         return;
       case 'accepted':
         // RFC 6026 §7.1: "While in the "Accepted" state, any retransmissions of the INVITE received will
@@ -185,7 +185,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerT
     // retransmission, and timer G is set to fire in MIN(2*T1, T2) seconds. From then on, when timer G
     // fires, the response is passed to the transport again for transmission, and timer G is reset with a
     // value that doubles, unless that value exceeds T2, in which case it is reset with the value of T2."
-    if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+    this.retransmit();
     this.timerGInterval = Math.min(this.timerGInterval * 2, this.context.timers.t2);
     this.startTimer('G', this.timerGInterval, () => this.onTimerG());
   }

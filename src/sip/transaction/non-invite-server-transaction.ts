@@ -107,12 +107,12 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
       case 'proceeding':
         // "If a retransmission of the request is received while in the "Proceeding" state, the most
         // recently sent provisional response MUST be passed to the transport layer for retransmission."
-        if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+        this.retransmit();
         return;
       case 'completed':
         // "While in the "Completed" state, the server transaction MUST pass the final response to the
         // transport layer for retransmission whenever a retransmission of the request is received."
-        if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+        this.retransmit();
         return;
       case 'terminated':
         return;

@@ -1,4 +1,5 @@
-import { DialtoneError, ErrorCodes, ownedString } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes, ownedBytes, ownedString } from '../../kernel/index.js';
+import { parseMessage, serializeMessage } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ReceivedMessage, RequestArrival } from '../transport/types.js';
 import { TimerValues } from './timer-values.js';
@@ -20,8 +21,10 @@ import type { ServerTransactionUser } from './transaction-user.js';
 export abstract class ServerTransactionBase<State extends string> extends Transaction<State> {
   /** Set by the TU in TransactionLayerUser.onRequest to hear timeouts, failures and Accepted-state ACKs. */
   user: ServerTransactionUser = {};
-  /** The response the transaction retransmits when asked (a provisional, or a final one in Completed). */
+  /** The response the transaction retransmits when asked, until its final one is kept as bytes. */
   protected lastResponse: SipResponse | undefined;
+  /** The final response as sent, kept for retransmissions once the request is released. */
+  private finalBytes: Buffer | undefined;
   /** The request as received, until the final response (its message is a request: checked at construction). */
   private receivedKept: ReceivedMessage | undefined;
   private readonly arrival: RequestArrival;
@@ -88,15 +91,36 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
 
   /**
    * Drops the parsed request once the final response is sent, keeping what the rest of the transaction
-   * reads: its branch for the logger and, for an RFC 2543 peer, its To tag for matching. Both are copied
-   * so that they do not pin the message's header section (ownedString).
+   * reads: its branch for the logger and, for an RFC 2543 peer, its To tag for matching. Both, and the
+   * response's To tag (the request's, in a dialog), are copied so that they do not pin the message's
+   * header section (ownedString).
    */
   protected releaseRequest(): void {
     if (this.receivedKept === undefined) return;
     const request = this.request;
     this.releasedBranch = ownedString(request.via[0]?.params.get('branch') ?? '');
     if (usesRfc2543Matching(request)) this.releasedToTag = ownedString(toTagOf(request));
+    if (this.lastToTag !== undefined) this.lastToTag = ownedString(this.lastToTag);
     this.receivedKept = undefined;
+    // The final response, which Completed retransmits for up to 64*T1, is kept as the bytes sent: as
+    // parsed objects it is ~2.5 KiB, and its Via, From and To, copied from the request, keep the
+    // request's text alive. Retransmissions are rare (a lost response): they parse it again.
+    if (this.lastResponse !== undefined && this.lastResponse.status >= 200) {
+      this.finalBytes = ownedBytes(serializeMessage(this.lastResponse));
+      this.lastResponse = undefined;
+    }
+  }
+
+  /** Passes the last response sent to the transport again (a request retransmission, Timer G). */
+  protected retransmit(): void {
+    if (this.lastResponse !== undefined) {
+      this.transmit(this.lastResponse);
+      return;
+    }
+    if (this.finalBytes === undefined) return;
+    const parsed = parseMessage(this.finalBytes);
+    if (parsed.ok && parsed.message.kind === 'response') this.transmit(parsed.message);
+    else this.logger.error('the kept final response does not parse', { reason: parsed.ok ? 'not a response' : parsed.error.reason });
   }
 
   private released(): DialtoneError {

@@ -37,8 +37,8 @@ export abstract class Transaction<State extends string> {
   }
 
   /**
-   * This transaction's logger, made on first use: a child logger per transaction costs an object and
-   * (for the JSON logger) several closures, and the hot path logs nothing.
+   * This transaction's logger, made on first use: a child logger per transaction costs an object and its
+   * fields, and the hot path logs nothing.
    */
   protected get logger(): Logger {
     this.childLogger ??= this.context.logger.child({ transaction: this.kind, branch: this.branch || null, method: this.method });

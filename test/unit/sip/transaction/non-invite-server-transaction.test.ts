@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { createResponse, parseMessage, serializeMessage } from '../../../../src/sip/message/index.js';
 import { NonInviteServerTransaction } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
 import { settle } from './fake-transport.js';
@@ -39,6 +40,62 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     assert.equal(transaction.branch, 'z9hG4bKrelease', 'its branch is kept for the logger');
     h.clock.advance(32_000);
     assert.equal(transaction.state, 'terminated');
+  });
+
+  it('in Completed it keeps its final response as the bytes sent: the parsed 200 is collected, and a retransmission sends the same bytes', async () => {
+    const h = harness();
+    const answer = () => {
+      const bye = request({ method: 'BYE', branch: 'z9hG4bKbytes', toTag: 'uas', transport: 'udp' });
+      const transaction = new NonInviteServerTransaction(received(bye, 'udp'), h.context);
+      const ok = response(bye, 200);
+      ok.headers.push({ name: 'X-Reason', value: 'call ended' });
+      transaction.respond(ok);
+      return { transaction, okRef: new WeakRef(ok), sent: serializeMessage(ok).toString('latin1'), again: received(retransmission(bye), 'udp') };
+    };
+    const { transaction, okRef, sent, again } = answer();
+    h.transport.wire.splice(0); // the fake transport's record of the first send, not the transaction's
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(okRef.deref(), undefined, 'the transaction does not keep the parsed 200');
+    transaction.receiveRequest(again);
+    const resent = h.transport.wire.map((record) => serializeMessage(record.message).toString('latin1'));
+    assert.deepEqual(resent, [sent]);
+  });
+
+  it('in Completed nothing it keeps is cut from the received BYE’s text (16 MiB of padding stays uncollected otherwise)', async () => {
+    const h = harness();
+    const pad = 16 * 2 ** 20;
+    const heldWith = async (make: () => unknown): Promise<number> => {
+      const kept = make();
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      gc();
+      assert.ok(kept !== undefined);
+      const { heapUsed, external } = process.memoryUsage();
+      return heapUsed + external;
+    };
+    const baseline = await heldWith(() => h);
+    const withTransaction = await heldWith(() => {
+      const text = [
+        'BYE sip:alice@192.0.2.10:5060 SIP/2.0',
+        'Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-long-branch-0123456789',
+        'From: <sip:bob@b.example.com>;tag=remote-tag-0123456789',
+        'To: <sip:alice@a.example.com>;tag=local-tag-0123456789',
+        'Call-ID: call-id-0123456789abcdef@b.example.com',
+        'CSeq: 2 BYE',
+        `X-Pad: ${'x'.repeat(pad)}`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      const parsed = parseMessage(Buffer.from(text, 'latin1'), { maxMessageBytes: pad + 4096, maxHeaderLineBytes: pad + 64 });
+      assert.ok(parsed.ok && parsed.message.kind === 'request', 'the BYE parses');
+      const transaction = new NonInviteServerTransaction(received(parsed.message, 'udp'), h.context);
+      transaction.respond(createResponse(parsed.message, 200));
+      h.transport.wire.splice(0); // the fake transport's record of the send, not the transaction's
+      return transaction;
+    });
+    assert.ok(withTransaction - baseline < pad / 4, `the completed transaction keeps ${((withTransaction - baseline) / 2 ** 20).toFixed(1)} MiB`);
   });
 
   for (const protocol of ['udp', 'tcp'] as const) {
