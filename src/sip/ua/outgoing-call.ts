@@ -12,7 +12,7 @@
  * After `answered`, a 2xx from another fork is ACKed and BYEd (§13.2.2.4); a 2xx that crossed our CANCEL
  * is ACKed and BYEd too (the call stays cancelled).
  */
-import { DialtoneError, ErrorCodes, noBytes, randomToken, TypedEvents } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes, noBytes, ownedBytes, randomToken, TypedEvents } from '../../kernel/index.js';
 import { DigestClient, type DigestCredentials } from '../auth/index.js';
 import {
   handleUac422,
@@ -26,7 +26,7 @@ import {
   type SessionTimerRequestState,
 } from '../dialog/index.js';
 import { failoverFor, TargetIterator, type Resolver, type SipTarget, type TargetFailure } from '../locate/index.js';
-import { formatUri, getHeader, getHeaders, ParamList, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
+import { formatUri, getHeader, getHeaders, ParamList, parseMessage, serializeMessage, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { ClientTransactionUser, InviteClientTransaction, SyntheticCause } from '../transaction/index.js';
 import { SipCall, type SipCallInit } from './sip-call.js';
 import { hopOf, locateUri, sdpOf, type NextHop, type UaCore } from './ua-core.js';
@@ -420,7 +420,8 @@ interface InviteAnswersInit {
 
 /** An ACK sent for a 2xx: sent again for each retransmission of that 2xx. */
 interface SentAck {
-  ack: SipRequest;
+  /** The ACK; once sent, the bytes sent, parsed again for a retransmitted 2xx (the same ACK, §13.2.2.4). */
+  ack: SipRequest | Buffer;
   /** Where the ACK goes: the first route or the remote target, located once. */
   next: SipUri;
   hop: NextHop | undefined;
@@ -531,11 +532,10 @@ class InviteAnswers implements ClientTransactionUser {
 
   /** ACKs the dialog's 2xx: the same ACK each time (Dialog.ackFor), its next hop located once. */
   private sendAck(dialog: Dialog): void {
-    const ack = dialog.ackFor(this.init.request);
     const remoteTag = dialog.id.remoteTag;
     let sent = this.acks.get(remoteTag);
-    if (sent?.ack !== ack) {
-      sent = { ack, next: dialog.routeSet[0] ?? dialog.remoteTarget, hop: this.init.fixedHop };
+    if (sent === undefined) {
+      sent = { ack: dialog.ackFor(this.init.request), next: dialog.routeSet[0] ?? dialog.remoteTarget, hop: this.init.fixedHop };
       this.acks.set(remoteTag, sent);
     }
     void this.transmit(sent);
@@ -543,13 +543,17 @@ class InviteAnswers implements ClientTransactionUser {
 
   private async transmit(sent: SentAck): Promise<void> {
     try {
+      const ack = Buffer.isBuffer(sent.ack) ? parsedAck(sent.ack) : sent.ack;
       if (sent.hop === undefined) {
         const [first] = await locateUri(sent.next, this.resolver, this.core.protocols(), this.init.target.protocol);
         sent.hop = hopOf(first!);
       }
-      await this.core.transactions.sendAck(sent.ack, sent.hop.destination, sent.hop.sendOptions);
+      await this.core.transactions.sendAck(ack, sent.hop.destination, sent.hop.sendOptions);
+      // Kept for Timer M's 32 s as the bytes sent (with the Via the transport completed), not as ~1.5 KiB
+      // of parsed objects.
+      if (!Buffer.isBuffer(sent.ack)) sent.ack = ownedBytes(serializeMessage(ack));
     } catch (error) {
-      this.core.logger.warn('ACK could not be sent', { callId: sent.ack.callId, error: String(error) });
+      this.core.logger.warn('ACK could not be sent', { callId: this.init.request.callId, error: String(error) });
     }
   }
 }
@@ -578,6 +582,13 @@ function inviteForLateForks(invite: SipRequest): SipRequest {
 }
 
 const credentialHeaders: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
+
+/** An ACK kept as the bytes sent, parsed again to be sent again. */
+function parsedAck(bytes: Buffer): SipRequest {
+  const parsed = parseMessage(bytes);
+  if (!parsed.ok || parsed.message.kind !== 'request') throw new DialtoneError(ErrorCodes.internal, 'the kept ACK does not parse');
+  return parsed.message;
+}
 
 /** RFC 4028 §7.2: the UAC reads the 2xx's Session-Expires; a malformed one counts as none. */
 function sessionTimerOf(response: SipResponse): SessionTimerOutcome {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ErrorCodes, systemClock } from '../../../../src/kernel/index.js';
 import { DigestVerifier } from '../../../../src/sip/auth/index.js';
-import { formatUri, getHeader, getHeaders, type SipRequest, type SipUri } from '../../../../src/sip/message/index.js';
+import { formatUri, getHeader, getHeaders, serializeMessage, type SipRequest, type SipUri } from '../../../../src/sip/message/index.js';
 import type { CallFailure, IncomingCall, SipCall } from '../../../../src/sip/ua/index.js';
 import { FakeResolver, srv } from '../../../unit/sip/locate/fake-resolver.js';
 import { RawPeer } from './raw-peer.js';
@@ -260,6 +260,10 @@ describe('outgoing call outcomes', { timeout: 30_000 }, () => {
       const lateBye = peer.requests('BYE')[1]!;
       assert.equal(lateBye.to.params.get('tag'), 'late-fork');
       assert.equal(getHeader(lateBye, 'Reason'), 'SIP;cause=200;text="Call completed elsewhere"');
+      // RFC 3261 §13.2.2.4: each retransmitted 200 gets the very ACK already sent (branch, CSeq, headers),
+      // during the call and after it, when only the ACK's bytes are kept.
+      const acks = peer.requests('ACK').filter((ack) => ack.to.params.get('tag') === 'answered').map((ack) => serializeMessage(ack).toString('latin1'));
+      assert.equal(new Set(acks).size, 1, `three identical ACKs, got:\n${acks.join('\n')}`);
     } finally {
       await a.close();
       peer.close();
