@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createResponse, parseMessage, serializeMessage } from '../../../../src/sip/message/index.js';
+import { createResponse, serializeMessage } from '../../../../src/sip/message/index.js';
 import { NonInviteServerTransaction } from '../../../../src/sip/transaction/index.js';
 import type { TransportProtocol } from '../../../../src/sip/transport/types.js';
+import { bytesInUseKeeping, parsePadded } from '../../../support/retained-memory.js';
 import { settle } from './fake-transport.js';
 import { harness, recordingServerUser } from './harness.js';
 import { received, request, response, retransmission } from './messages.js';
@@ -65,33 +66,19 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
   it('in Completed nothing it keeps is cut from the received BYE’s text (16 MiB of padding stays uncollected otherwise)', async () => {
     const h = harness();
     const pad = 16 * 2 ** 20;
-    const heldWith = async (make: () => unknown): Promise<number> => {
-      const kept = make();
-      await new Promise((resolve) => setImmediate(resolve));
-      gc();
-      gc();
-      assert.ok(kept !== undefined);
-      const { heapUsed, external } = process.memoryUsage();
-      return heapUsed + external;
-    };
-    const baseline = await heldWith(() => h);
-    const withTransaction = await heldWith(() => {
-      const text = [
+    const baseline = await bytesInUseKeeping(() => h);
+    const withTransaction = await bytesInUseKeeping(() => {
+      const bye = parsePadded([
         'BYE sip:alice@192.0.2.10:5060 SIP/2.0',
         'Via: SIP/2.0/UDP 198.51.100.20:5060;branch=z9hG4bK-long-branch-0123456789',
         'From: <sip:bob@b.example.com>;tag=remote-tag-0123456789',
         'To: <sip:alice@a.example.com>;tag=local-tag-0123456789',
         'Call-ID: call-id-0123456789abcdef@b.example.com',
         'CSeq: 2 BYE',
-        `X-Pad: ${'x'.repeat(pad)}`,
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      const parsed = parseMessage(Buffer.from(text, 'latin1'), { maxMessageBytes: pad + 4096, maxHeaderLineBytes: pad + 64 });
-      assert.ok(parsed.ok && parsed.message.kind === 'request', 'the BYE parses');
-      const transaction = new NonInviteServerTransaction(received(parsed.message, 'udp'), h.context);
-      transaction.respond(createResponse(parsed.message, 200));
+      ], pad);
+      assert.ok(bye.kind === 'request');
+      const transaction = new NonInviteServerTransaction(received(bye, 'udp'), h.context);
+      transaction.respond(createResponse(bye, 200));
       h.transport.wire.splice(0); // the fake transport's record of the send, not the transaction's
       return transaction;
     });
