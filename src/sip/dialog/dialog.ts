@@ -385,10 +385,7 @@ export class Dialog {
   createAck(invite: SipRequest, options: DialogRequestOptions = {}): SipRequest {
     if (invite.method !== 'INVITE') throw new TypeError('an ACK acknowledges an INVITE');
     const ack = this.baseRequest('ACK', invite.cseq.seq, options);
-    for (const field of invite.headers) {
-      const name = field.name.toLowerCase();
-      if (name === 'authorization' || name === 'proxy-authorization') ack.headers.push({ ...field });
-    }
+    for (const field of credentialsOf(invite)) ack.headers.push({ ...field });
     return ack;
   }
 
@@ -461,6 +458,14 @@ export class Dialog {
     request.uri = uri;
     request.route = [...rest, this.target].map(asRoute);
   }
+}
+
+/** RFC 3261 §13.2.2.4: the header fields an ACK repeats from its INVITE ("the same credentials"). */
+export function credentialsOf(invite: SipRequest): HeaderField[] {
+  return invite.headers.filter((field) => {
+    const name = field.name.toLowerCase();
+    return name === 'authorization' || name === 'proxy-authorization';
+  });
 }
 
 function asRoute(uri: SipUri): NameAddr {

@@ -1,5 +1,6 @@
 export {
   Dialog,
+  credentialsOf,
   dialogIdOfIncomingRequest,
   dialogIdOfResponse,
   dialogKey,

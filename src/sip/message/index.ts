@@ -5,7 +5,7 @@
 export * from './types.js';
 export { ParamList } from './param-list.js';
 export { copyNameAddr, copyUri, copyVia, ownedNameAddr, ownedUri } from './copy-fields.js';
-export { type ParseLimits, type SipParseError, type ParseResult, defaultParseLimits, parseMessage } from './parse-message.js';
+export { type ParseLimits, type SipParseError, type ParseResult, defaultParseLimits, parseKept, parseMessage } from './parse-message.js';
 export { serializeMessage } from './serialize-message.js';
 export { parseUri, parseUriDetailed, formatUri, type UriParseResult } from './sip-uri.js';
 export { parseNameAddr, parseNameAddrDetailed, formatNameAddr, type NameAddrParseResult } from './name-addr.js';

@@ -3,7 +3,7 @@
  * the model. Never throws: a malformed request becomes a SipParseError carrying the status and reason to
  * answer with and whatever essentials parsed, a malformed response one marked for dropping.
  */
-import { ownedBytes } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes, ownedBytes } from '../../kernel/index.js';
 import type { CSeq, Contact, HeaderField, NameAddr, SipMessage, SipRequest, SipResponse, SipUri, Via } from './types.js';
 import { DIGIT, WORD, allIn, isIn, isToken } from './char-classes.js';
 import { lookupHeaderName } from './header-names.js';
@@ -55,6 +55,19 @@ export interface SipParseError {
 }
 
 export type ParseResult = { ok: true; message: SipMessage } | { ok: false; error: SipParseError };
+
+/**
+ * Parses a message this UA serialised itself and kept as bytes to send again (a final response for
+ * its retransmissions, the ACK of a 2xx). Those always parse: a failure, or another kind of message,
+ * is a programming error and throws.
+ */
+export function parseKept<K extends SipMessage['kind']>(bytes: Buffer, kind: K): Extract<SipMessage, { kind: K }> {
+  const parsed = parseMessage(bytes);
+  if (!parsed.ok || parsed.message.kind !== kind) {
+    throw new DialtoneError(ErrorCodes.internal, `a kept ${kind} does not parse`, { reason: parsed.ok ? 'another kind of message' : parsed.error.reason });
+  }
+  return parsed.message as Extract<SipMessage, { kind: K }>;
+}
 
 /** Most Contact values one message may carry. */
 const maxContacts = 64;

@@ -1,5 +1,5 @@
 import { DialtoneError, ErrorCodes, ownedBytes, ownedString } from '../../kernel/index.js';
-import { parseMessage, serializeMessage } from '../message/index.js';
+import { parseKept, serializeMessage } from '../message/index.js';
 import type { SipRequest, SipResponse } from '../message/types.js';
 import type { ReceivedMessage, RequestArrival } from '../transport/types.js';
 import { TimerValues } from './timer-values.js';
@@ -117,10 +117,7 @@ export abstract class ServerTransactionBase<State extends string> extends Transa
       this.transmit(this.lastResponse);
       return;
     }
-    if (this.finalBytes === undefined) return;
-    const parsed = parseMessage(this.finalBytes);
-    if (parsed.ok && parsed.message.kind === 'response') this.transmit(parsed.message);
-    else this.logger.error('the kept final response does not parse', { reason: parsed.ok ? 'not a response' : parsed.error.reason });
+    if (this.finalBytes !== undefined) this.transmit(parseKept(this.finalBytes, 'response'));
   }
 
   private released(): DialtoneError {

@@ -15,6 +15,7 @@
 import { DialtoneError, ErrorCodes, noBytes, ownedBytes, randomToken, TypedEvents } from '../../kernel/index.js';
 import { DigestClient, type DigestCredentials } from '../auth/index.js';
 import {
+  credentialsOf,
   handleUac422,
   negotiateUac,
   sessionTimerRequestHeaders,
@@ -26,7 +27,7 @@ import {
   type SessionTimerRequestState,
 } from '../dialog/index.js';
 import { failoverFor, TargetIterator, type Resolver, type SipTarget, type TargetFailure } from '../locate/index.js';
-import { formatUri, getHeader, getHeaders, ParamList, parseMessage, serializeMessage, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
+import { formatUri, getHeader, getHeaders, ParamList, parseKept, serializeMessage, type HeaderField, type NameAddr, type SipRequest, type SipResponse, type SipUri } from '../message/index.js';
 import type { ClientTransactionUser, InviteClientTransaction, SyntheticCause } from '../transaction/index.js';
 import { SipCall, type SipCallInit } from './sip-call.js';
 import { hopOf, locateUri, sdpOf, type NextHop, type UaCore } from './ua-core.js';
@@ -543,7 +544,7 @@ class InviteAnswers implements ClientTransactionUser {
 
   private async transmit(sent: SentAck): Promise<void> {
     try {
-      const ack = Buffer.isBuffer(sent.ack) ? parsedAck(sent.ack) : sent.ack;
+      const ack = Buffer.isBuffer(sent.ack) ? parseKept(sent.ack, 'request') : sent.ack;
       if (sent.hop === undefined) {
         const [first] = await locateUri(sent.next, this.resolver, this.core.protocols(), this.init.target.protocol);
         sent.hop = hopOf(first!);
@@ -573,7 +574,7 @@ function inviteForLateForks(invite: SipRequest): SipRequest {
     to: invite.to,
     callId: invite.callId,
     cseq: invite.cseq,
-    headers: invite.headers.filter((field) => credentialHeaders.has(field.name.toLowerCase())),
+    headers: credentialsOf(invite),
     body: noBytes,
   };
   if (invite.maxForwards !== undefined) kept.maxForwards = invite.maxForwards;
@@ -581,14 +582,6 @@ function inviteForLateForks(invite: SipRequest): SipRequest {
   return kept;
 }
 
-const credentialHeaders: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
-
-/** An ACK kept as the bytes sent, parsed again to be sent again. */
-function parsedAck(bytes: Buffer): SipRequest {
-  const parsed = parseMessage(bytes);
-  if (!parsed.ok || parsed.message.kind !== 'request') throw new DialtoneError(ErrorCodes.internal, 'the kept ACK does not parse');
-  return parsed.message;
-}
 
 /** RFC 4028 §7.2: the UAC reads the 2xx's Session-Expires; a malformed one counts as none. */
 function sessionTimerOf(response: SipResponse): SessionTimerOutcome {
