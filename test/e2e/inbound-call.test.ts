@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import twilio from 'twilio';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, callerOffer, eventually, rms, startTestEngine, toneWav, WebhookApp, type AppRequest } from './support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, callerOffer, rms, startTestEngine, toneWav, WebhookApp, type AppRequest } from './support/harness.js';
+import { eventually } from '../support/eventually.js';
 
 const { VoiceResponse } = twilio.twiml;
 

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getHeader } from '../../src/sip/index.js';
-import { Caller, eventually, startTestEngine, WebhookApp } from './support/harness.js';
+import { Caller, startTestEngine, WebhookApp } from './support/harness.js';
+import { eventually } from '../support/eventually.js';
 
 test('limits.maxCalls=1: a second concurrent INVITE gets 503 with Retry-After and no webhook; the first call is unharmed', { timeout: 60_000 }, async () => {
   const app = await WebhookApp.start();

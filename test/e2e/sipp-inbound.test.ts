@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { assertSippPassed, requireSipp, runSipp, sippInfo } from '../support/sipp.js';
-import { AUTH_TOKEN, eventually, startTestEngine, WebhookApp } from './support/harness.js';
+import { AUTH_TOKEN, startTestEngine, WebhookApp } from './support/harness.js';
+import { eventually } from '../support/eventually.js';
 
 const { VoiceResponse } = twilio.twiml;
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');

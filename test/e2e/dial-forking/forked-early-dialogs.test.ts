@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assertSippPassed } from '../../support/sipp.js';
-import { eventually } from '../support/harness.js';
+import {  } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { callAndAwaitAction, invitedCallSid, legCallbacks, racingScenario, type AnsweredCall, type CalleeSpec, type LegCallbacks } from '../dial-racing/racing-scene.js';
 import { assertCameThroughProxy, forkingScenario, headerOf, inviteRepliesFrom, playForkingScene, requestsReceived, toTagSent, type ForkingScene } from './forking-scene.js';
 

@@ -17,7 +17,8 @@ import { systemClock } from '../../../src/kernel/index.js';
 import { openMediaPort, PortAllocator, type MediaPort } from '../../../src/media/index.js';
 import { negotiateAnswer } from '../../../src/sdp/index.js';
 import type { IncomingCall, SipCall } from '../../../src/sip/index.js';
-import { Caller, eventually, sleep, startTestEngine, WebhookApp, type PlacedCall, within } from '../support/harness.js';
+import { Caller, sleep, startTestEngine, WebhookApp, type PlacedCall, within } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { CALLEE_HZ, toneShare } from './support.js';
 
 /** The early-media callee's RTP ports: a range apart from the harness's and the demo phones'. */

@@ -22,7 +22,8 @@ import twilio from 'twilio';
 import { DemoPhone, type PhoneCall } from '../../../src/cli/demo/demo-phone.js';
 import { SipLadder } from '../../../src/cli/demo/sip-ladder.js';
 import type { IncomingCall } from '../../../src/sip/index.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, sleep, startTestEngine, WebhookApp, type AppRequest, type EngineSetup, within } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, sleep, startTestEngine, WebhookApp, type AppRequest, type EngineSetup, within } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { CALLEE_HZ, CALLER_HZ, downloadRecording, PACKET_MS, peakOf, slice, toneShare, type Recording } from './support.js';
 
 const hangupDocument = '<Response><Hangup/></Response>';

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { DemoPhone, type PhoneCall } from '../../../src/cli/demo/demo-phone.js';
 import { SipLadder } from '../../../src/cli/demo/sip-ladder.js';
 import type { IncomingCall } from '../../../src/sip/index.js';
-import { Caller, eventually, startTestEngine, WebhookApp, within } from '../support/harness.js';
+import { Caller, startTestEngine, WebhookApp, within } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { CALLEE_HZ, toneShare } from './support.js';
 
 interface Flow {
@@ -58,7 +59,7 @@ async function hangUpOnStar(flow: Flow): Promise<void> {
     assert.equal(placed.call.isEnded, false, 'the caller’s call is still up after the callee’s leg ended');
     // The <Say> plays to the caller: speech, not the callee's tone, arrives after the '*'.
     const spoken = await within(
-      eventually(async () => placed.heard.samples.length - heardBefore, (samples) => samples >= 8000, 1200),
+      eventually(async () => placed.heard.samples.length - heardBefore, (samples) => samples >= 8000, { polls: 6_000 }),
       30_000,
       'the <Say> to reach the caller',
     );

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ErrorCodes } from '../../../src/kernel/index.js';
 import { assertSippPassed } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, eventually, within } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, within } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { assertSigned, callAndAwaitAction, dialEveryCallee, invitedCallSid, playScene, racingScenario, type CalleeSpec, type Scene } from './racing-scene.js';
 
 const classicAccount = { accounts: [{ sid: ACCOUNT_SID, authToken: AUTH_TOKEN, enhancedSip: false }] };

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import twilio from 'twilio';
 import { assertSippPassed, scenario } from '../../support/sipp.js';
-import { eventually } from '../support/harness.js';
+import {  } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { ALL_EVENTS, callAndAwaitAction, invitedCallSid, legCallbacks, playScene, type LegCallbacks } from './racing-scene.js';
 
 const { VoiceResponse } = twilio.twiml;

@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { requireSipp, startSipp, type RunningSipp, type SippResult } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, within, WebhookApp, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, ownPortRange, startTestEngine, within, WebhookApp, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 
 /** The caller's call once the engine answered it. */
 export type AnsweredCall = Extract<PlacedCall, { answered: true }>;
@@ -146,7 +147,7 @@ export interface LegCallbacks {
  */
 export async function legCallbacks(scene: Scene, path: string): Promise<LegCallbacks> {
   const all = await within(
-    eventually(async () => scene.app.requestsTo(path), (list) => list.some((request) => TERMINAL.has(request.params['CallStatus'] ?? '')), 800),
+    eventually(async () => scene.app.requestsTo(path), (list) => list.some((request) => TERMINAL.has(request.params['CallStatus'] ?? '')), { polls: 4_000 }),
     25_000,
     `the last status callback on ${path}`,
   );

@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { UserAgent, type SipCall } from '../../../src/sip/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp, type RunningSipp, type SippResult, type SippTransport } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, within, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, ownPortRange, startTestEngine, within, type AppRequest, type EngineSetup, type PlacedCall } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { WebhookApp } from '../support/harness.js';
 
 const { VoiceResponse } = twilio.twiml;
@@ -133,7 +134,7 @@ async function runDial(flow: Flow, expect: Expect): Promise<Observed> {
 
     // ---- the child leg's status callbacks, in order, each field checked
     const all = await within(
-      eventually(async () => app.requestsTo('/status'), (list) => list.some((request) => TERMINAL.has(request.params['CallStatus'] ?? '')), 800),
+      eventually(async () => app.requestsTo('/status'), (list) => list.some((request) => TERMINAL.has(request.params['CallStatus'] ?? '')), { polls: 4_000 }),
       25_000,
       'the child leg’s last status callback',
     );

@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { assertSippPassed, requireSipp, runSipp, startSipp } from '../../support/sipp.js';
 import { scenario } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, WebhookApp, type EngineSetup } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, ownPortRange, startTestEngine, WebhookApp, type EngineSetup } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 
 const { VoiceResponse } = twilio.twiml;
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');

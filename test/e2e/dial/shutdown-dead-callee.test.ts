@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import twilio from 'twilio';
 import type { Engine } from '../../../src/main.js';
 import { requireSipp, scenario, startSipp } from '../../support/sipp.js';
-import { Caller, eventually, restartEngine, startTestEngine, WebhookApp } from '../support/harness.js';
+import { Caller, restartEngine, startTestEngine, WebhookApp } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 
 test('close() with a bridged callee that no longer answers: done in seconds, not Timer F, and both legs stored completed', { timeout: 90_000 }, async (t) => {
   if (!requireSipp(t)) return;

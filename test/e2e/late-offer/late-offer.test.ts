@@ -26,7 +26,8 @@ import { ErrorCodes, systemClock } from '../../../src/kernel/index.js';
 import { bindUdpSocket, createPayloadCodec, MediaPort, parseWav, pcmSamples } from '../../../src/media/index.js';
 import type { MediaLeg } from '../../../src/call/adapters/media-leg.js';
 import { assertSippPassed, requireSipp, runSipp, startSipp, type SippResult } from '../../support/sipp.js';
-import { Caller, eventually, ownPortRange, startTestEngine, WebhookApp, within, type CallerCodec, type EngineSetup } from '../support/harness.js';
+import { Caller, ownPortRange, startTestEngine, WebhookApp, within, type CallerCodec, type EngineSetup } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 
 const { VoiceResponse } = twilio.twiml;
 const scenarios = join(dirname(fileURLToPath(import.meta.url)), 'scenarios');

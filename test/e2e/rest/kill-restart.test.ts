@@ -24,7 +24,8 @@ import Database from 'better-sqlite3';
 import twilio from 'twilio';
 import { silentLogger, systemClock } from '../../../src/kernel/index.js';
 import { openStore } from '../../../src/store/index.js';
-import { Caller, WebhookApp, eventually, type AppAnswer, type AppRequest } from '../support/harness.js';
+import { Caller, WebhookApp, type AppAnswer, type AppRequest } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { DialtoneRequestClient } from '../../support/dialtone-request-client.js';
 
@@ -203,7 +204,7 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
 
   // Every callback accepted before the crash arrives (at least once), in SequenceNumber order per call.
   const deliveredKeys = (): Set<string> => new Set(delivered.map(key));
-  const got = await eventually(async () => deliveredKeys(), (seen) => [...acceptedBeforeCrash].every((k) => seen.has(k)), 2_400);
+  const got = await eventually(async () => deliveredKeys(), (seen) => [...acceptedBeforeCrash].every((k) => seen.has(k)), { polls: 12_000 });
   for (const k of acceptedBeforeCrash) assert.ok(got.has(k), `callback ${k} was delivered after the restart (got ${[...got].join(', ')})`);
   const byCall = new Map<string, number[]>();
   for (const request of delivered) {
@@ -224,7 +225,7 @@ test('kill -9 with calls live and callbacks pending; after a restart nothing is 
     [legSid, { sequenceNumber: '3', direction: 'outbound-dial', path: '/leg-status' }],
   ]);
   const failedCallbacks = async (): Promise<AppRequest[]> => delivered.filter((request) => request.params['CallStatus'] === 'failed');
-  const finals = await eventually(failedCallbacks, (requests) => [...expectedFinals.keys()].every((sid) => requests.some((request) => request.params['CallSid'] === sid)), 2_400);
+  const finals = await eventually(failedCallbacks, (requests) => [...expectedFinals.keys()].every((sid) => requests.some((request) => request.params['CallSid'] === sid)), { polls: 12_000 });
   for (const [sid, expected] of expectedFinals) {
     const mine = finals.filter((request) => request.params['CallSid'] === sid);
     assert.equal(mine.length, 1, `call ${sid}: one final callback (got ${mine.length})`);

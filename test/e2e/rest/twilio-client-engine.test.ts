@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import twilio from 'twilio';
-import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, eventually, startTestEngine, type EngineSetup } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, startTestEngine, type EngineSetup } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { createTestDatabase, forEachBackend, type BackendName, type TestDatabase } from '../../unit/store/store-backends.js';
 import type { DialtoneRequestClient } from '../../support/dialtone-request-client.js';

@@ -16,7 +16,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import twilio from 'twilio';
 import { parseWav, pcmSamples } from '../../../src/media/index.js';
-import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, eventually, startTestEngine, type AppRequest, type EngineSetup } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, WebhookApp, startTestEngine, type AppRequest, type EngineSetup } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { twilioClientFor } from './engine-twilio-client.js';
 

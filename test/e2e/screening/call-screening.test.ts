@@ -15,7 +15,8 @@ import { DemoPhone, type PhoneCall } from '../../../src/cli/demo/demo-phone.js';
 import { SipLadder } from '../../../src/cli/demo/sip-ladder.js';
 import type { IncomingCall } from '../../../src/sip/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, sleep, startTestEngine, WebhookApp } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, sleep, startTestEngine, WebhookApp } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 
 const hangupDocument = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>';
 

@@ -12,7 +12,8 @@ import type { CallProgressEvent } from '../../../src/markup/index.js';
 import { DEFAULT_OFFER_CODECS } from '../../../src/sdp/index.js';
 import { getHeader, getHeaders, type SipRequest } from '../../../src/sip/message/index.js';
 import type { NotificationRecord } from '../../../src/store/index.js';
-import { ACCOUNT_SID, AUTH_TOKEN, Caller, eventually, ownPortRange, startTestEngine, WebhookApp, within, type AppRequest } from '../support/harness.js';
+import { ACCOUNT_SID, AUTH_TOKEN, Caller, ownPortRange, startTestEngine, WebhookApp, within, type AppRequest } from '../support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { startCallee, tlsFixtures, type Callee, type CalleeReport, type CalleeTransport } from './callees.js';
 import type { SingleSipExample } from './seed-examples.js';
 

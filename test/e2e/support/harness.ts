@@ -3,7 +3,6 @@
 // MediaPort, which can send chosen RFC 4733 digits and keeps every audio sample it receives.
 import { EventEmitter } from 'node:events';
 import http from 'node:http';
-import { inspect } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -345,20 +344,6 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/**
- * Polls `read` (a store query) until `accept` holds; for state the engine writes after the call. Throws
- * if it never does, with the last value read: returning it quietly let a late-offer test wait 10 s for
- * a prompt that never came and fail later, on a symptom.
- */
-export async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, attempts = 400): Promise<T> {
-  let value = await read();
-  for (let attempt = 0; attempt < attempts && !accept(value); attempt++) {
-    await sleep(25);
-    value = await read();
-  }
-  if (!accept(value)) throw new Error(`condition not met after ${attempts} polls 25 ms apart; last value: ${inspect(value, { depth: 2 })}`);
-  return value;
-}
 
 /** Bounds a wait: a stuck step fails the test (and its `finally` closes everything) instead of hanging. */
 export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -7,7 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutboundCallUpdate } from '../../../src/call/adapters/api/index.js';
-import { eventually } from '../../e2e/support/harness.js';
+import {  } from '../../e2e/support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
 import { callRequest, startControlFixture, type ControlFixture } from '../call-control/control-fixture.js';
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import twilio from 'twilio';
 import type { CallControl } from '../../../src/api/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp, type RunningSipp } from '../../support/sipp.js';
-import { eventually } from '../../e2e/support/harness.js';
+import {  } from '../../e2e/support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { ACCOUNT_SID, AUTH_TOKEN, callRequest, startControlFixture, type ControlFixture, type DialerKind } from './control-fixture.js';
 
 const rfc2822 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} \+0000$/;

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
-import { eventually } from '../../e2e/support/harness.js';
+import {  } from '../../e2e/support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { callRequest, startControlFixture, type ControlFixture } from './control-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertSippPassed, requireSipp, scenario, startSipp, type RunningSipp, type SippOptions } from '../../support/sipp.js';
-import { eventually } from '../../e2e/support/harness.js';
+import {  } from '../../e2e/support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import type { TrunkConfig } from '../../../src/config/index.js';
 import { callRequest, startControlFixture, type ControlFixture, type DialerKind } from './control-fixture.js';
 

@@ -11,7 +11,8 @@ import twilio from 'twilio';
 import { createApiServer } from '../../../src/api/index.js';
 import { silentLogger } from '../../../src/kernel/index.js';
 import { assertSippPassed, requireSipp, scenario, startSipp } from '../../support/sipp.js';
-import { eventually } from '../../e2e/support/harness.js';
+import {  } from '../../e2e/support/harness.js';
+import { eventually } from '../../support/eventually.js';
 import { ACCOUNT_SID, AUTH_TOKEN, accounts, startControlFixture, type ControlFixture } from './control-fixture.js';
 import { DialtoneRequestClient } from '../../support/dialtone-request-client.js';
 

@@ -9,7 +9,8 @@ import {
   type Store,
 } from '../../../src/store/index.js';
 import { FakeClock } from '../../support/fake-clock.js';
-import { type TestDatabase, createTestDatabase, forEachBackend, settle, waitFor } from './store-backends.js';
+import { type TestDatabase, createTestDatabase, forEachBackend, settle } from './store-backends.js';
+import { until } from '../../support/eventually.js';
 
 const account = 'AC' + 'a'.repeat(32);
 const statusUrl = 'http://127.0.0.1:3000/status';
@@ -85,7 +86,7 @@ forEachBackend('callback dispatcher', (backend) => {
    * the clock cannot overtake the dispatcher writing the back-off.
    */
   async function retryScheduled(): Promise<void> {
-    await waitFor(() => clock.pending() > 0, 'a retry on the clock');
+    await until(() => clock.pending() > 0, 'a retry on the clock');
   }
 
   async function newCall(): Promise<string> {
@@ -143,7 +144,7 @@ forEachBackend('callback dispatcher', (backend) => {
     await store.transaction(async (tx) => {
       await tx.outbox.enqueue({ callSid: call, sequenceNumber: 1, accountSid: account, url: statusUrl, method: 'POST', params: {} });
     });
-    await waitFor(() => app.received.length === 1, 'the committed callback');
+    await until(() => app.received.length === 1, 'the committed callback');
     await settle();
     assert.deepEqual(app.attempts.map((attempt) => attempt.sequenceNumber), [1]);
     assert.deepEqual((await store.outbox.list({ callSid: call })).map((entry) => entry.sequenceNumber), [1]);
@@ -157,7 +158,7 @@ forEachBackend('callback dispatcher', (backend) => {
     await statusEvent(call, 2);
     app.failing = () => down;
     dispatcher({ initialRetryDelayMs: 1_000 }).start();
-    await waitFor(() => app.attempts.length === 1, 'first attempt');
+    await until(() => app.attempts.length === 1, 'first attempt');
     assert.deepEqual(app.attempts[0], { callSid: call, sequenceNumber: 0, at: clock.now() });
 
     await retryScheduled();
@@ -165,14 +166,14 @@ forEachBackend('callback dispatcher', (backend) => {
     await settle();
     assert.equal(app.attempts.length, 1, 'no retry before the back-off has passed');
     clock.advance(1);
-    await waitFor(() => app.attempts.length === 2, 'second attempt after 1 s');
+    await until(() => app.attempts.length === 2, 'second attempt after 1 s');
     await retryScheduled();
     clock.advance(1_999);
     await settle();
     assert.equal(app.attempts.length, 2, 'the second back-off is twice the first');
     app.failing = () => undefined;
     clock.advance(1);
-    await waitFor(() => app.received.length === 3, 'all three delivered');
+    await until(() => app.received.length === 3, 'all three delivered');
     assert.deepEqual(app.sequence(call), [0, 1, 2]);
     assert.deepEqual(app.attempts.map((attempt) => attempt.sequenceNumber), [0, 0, 0, 1, 2]);
     // Closing waits for the last mark to be written, so the rows below are final.
@@ -196,14 +197,14 @@ forEachBackend('callback dispatcher', (backend) => {
     await statusEvent(stuck, 0);
     await statusEvent(stuck, 1);
     for (let sequenceNumber = 0; sequenceNumber < 3; sequenceNumber += 1) await statusEvent(fine, sequenceNumber);
-    await waitFor(() => app.sequence(fine).length === 3, 'the healthy call delivered');
+    await until(() => app.sequence(fine).length === 3, 'the healthy call delivered');
     assert.deepEqual(app.sequence(fine), [0, 1, 2]);
     assert.deepEqual(app.sequence(stuck), []);
     assert.ok(app.attempts.filter((attempt) => attempt.callSid === stuck).every((attempt) => attempt.sequenceNumber === 0));
     await retryScheduled();
     app.failing = () => undefined;
     clock.advance(60_000);
-    await waitFor(() => app.sequence(stuck).length === 2, 'the stuck call delivered once the application is back');
+    await until(() => app.sequence(stuck).length === 2, 'the stuck call delivered once the application is back');
     assert.deepEqual(app.sequence(stuck), [0, 1]);
   });
 
@@ -229,7 +230,7 @@ forEachBackend('callback dispatcher', (backend) => {
     await statusEvent(call, 2, 'completed');
     app.failing = (entry) => (entry.url === recordingUrl ? down : undefined);
     dispatcher().start();
-    await waitFor(() => app.sequence(call).length === 3, "the call's status callbacks delivered");
+    await until(() => app.sequence(call).length === 3, "the call's status callbacks delivered");
     assert.deepEqual(
       app.received.map((entry) => entry.params.CallStatus),
       ['initiated', 'answered', 'completed'],
@@ -239,7 +240,7 @@ forEachBackend('callback dispatcher', (backend) => {
     await retryScheduled();
     app.failing = () => undefined;
     clock.advance(60_000);
-    await waitFor(() => app.received.length === 5, "the recording's callbacks delivered once its application is back");
+    await until(() => app.received.length === 5, "the recording's callbacks delivered once its application is back");
     assert.deepEqual(
       app.received.filter((entry) => entry.deliveryQueue === recordingSid).map((entry) => entry.params.RecordingStatus),
       ['in-progress', 'completed'],
@@ -269,14 +270,14 @@ forEachBackend('callback dispatcher', (backend) => {
     app.gate = new Promise((resolve) => (releaseDelivery = resolve));
     const running = dispatcher({ store: { ...store, outbox } });
     running.start();
-    await waitFor(() => app.active === 1, 'the first delivery under way');
+    await until(() => app.active === 1, 'the first delivery under way');
     holdNextRead = true;
     await statusEvent(second, 0);
-    await waitFor(() => releaseRead !== undefined, 'a read of the outbox held');
+    await until(() => releaseRead !== undefined, 'a read of the outbox held');
     releaseDelivery();
-    await waitFor(() => running.activeDeliveries === 0, 'the first delivery marked');
+    await until(() => running.activeDeliveries === 0, 'the first delivery marked');
     (releaseRead as () => void)();
-    await waitFor(() => app.received.length === 3, 'every callback delivered');
+    await until(() => app.received.length === 3, 'every callback delivered');
     await settle();
     assert.deepEqual(
       app.attempts.filter((attempt) => attempt.callSid === first).map((attempt) => attempt.sequenceNumber),
@@ -292,7 +293,7 @@ forEachBackend('callback dispatcher', (backend) => {
     const before = dispatcher();
     before.start();
     await statusEvent(call, 0);
-    await waitFor(() => app.attempts.length === 1, 'a failed attempt before the stop');
+    await until(() => app.attempts.length === 1, 'a failed attempt before the stop');
     await statusEvent(call, 1);
     await before.close();
     await store.close();
@@ -302,7 +303,7 @@ forEachBackend('callback dispatcher', (backend) => {
     store = await database.open(clock);
     app.failing = () => undefined;
     dispatcher().start();
-    await waitFor(() => app.received.length === 2, 'pending callbacks delivered after the restart');
+    await until(() => app.received.length === 2, 'pending callbacks delivered after the restart');
     assert.deepEqual(app.sequence(call), [0, 1]);
   });
 
@@ -323,13 +324,13 @@ forEachBackend('callback dispatcher', (backend) => {
       },
     });
     crashing.start();
-    await waitFor(() => died, 'the send before the crash');
+    await until(() => died, 'the send before the crash');
     await crashing.close();
 
     store = await database.open(clock);
     assert.equal((await store.outbox.get(entry.id))?.status, 'pending');
     dispatcher().start();
-    await waitFor(() => app.received.length === 2, 'the resend after the restart');
+    await until(() => app.received.length === 2, 'the resend after the restart');
     assert.deepEqual(app.received.map((sent) => sent.id), [entry.id, entry.id]);
     await dispatchers[0]?.close();
     assert.equal((await store.outbox.get(entry.id))?.status, 'delivered');
@@ -348,13 +349,13 @@ forEachBackend('callback dispatcher', (backend) => {
     // Back-off 1 s, 2 s, 4 s, then capped at 4 s; the last try is moved to the deadline (14 s).
     const schedule = [0, 1_000, 3_000, 7_000, 11_000, 14_000];
     const headAttempts = () => app.attempts.filter((attempt) => attempt.sequenceNumber === 0);
-    await waitFor(() => headAttempts().length === 1, 'attempt 1');
+    await until(() => headAttempts().length === 1, 'attempt 1');
     for (let i = 1; i < schedule.length; i += 1) {
       await retryScheduled();
       clock.advance((schedule[i] as number) - (schedule[i - 1] as number));
-      await waitFor(() => headAttempts().length === i + 1, `attempt ${i + 1}`);
+      await until(() => headAttempts().length === i + 1, `attempt ${i + 1}`);
     }
-    await waitFor(() => app.received.length === 1, 'the next callback of the call, once the head is abandoned');
+    await until(() => app.received.length === 1, 'the next callback of the call, once the head is abandoned');
     assert.deepEqual(headAttempts().map((attempt) => attempt.at - start), schedule);
     assert.deepEqual(app.sequence(call), [1]);
     const [abandoned] = await store.outbox.list({ callSid: call, status: 'abandoned' });
@@ -377,7 +378,7 @@ forEachBackend('callback dispatcher', (backend) => {
     app.failing = (entry) =>
       entry.sequenceNumber === 0 ? { ok: false, retryable: false, error: 'HTTP 410', errorCode: 11205, responseBody: 'gone' } : undefined;
     dispatcher().start();
-    await waitFor(() => app.received.length === 1, 'the next callback after the refusal');
+    await until(() => app.received.length === 1, 'the next callback after the refusal');
     assert.equal(app.attempts.length, 2);
     const [note] = (await store.notifications.list({ callSid: call })).items;
     assert.equal(note?.errorCode, 11205);
@@ -397,19 +398,19 @@ forEachBackend('callback dispatcher', (backend) => {
     }
     const bounded = dispatcher({ concurrency: 2 });
     bounded.start();
-    await waitFor(() => app.active === 2, 'two deliveries in flight');
+    await until(() => app.active === 2, 'two deliveries in flight');
     await settle();
     assert.equal(app.maxActive, 2);
     assert.equal(bounded.activeDeliveries, 2);
     open();
-    await waitFor(() => app.received.length === 5, 'all five delivered');
+    await until(() => app.received.length === 5, 'all five delivered');
     assert.equal(app.maxActive, 2);
 
     app.gate = new Promise((resolve) => {
       open = resolve;
     });
     await statusEvent(calls[0] as string, 1);
-    await waitFor(() => app.active === 1, 'a delivery in flight');
+    await until(() => app.active === 1, 'a delivery in flight');
     let closed = false;
     const closing = bounded.close().then(() => {
       closed = true;

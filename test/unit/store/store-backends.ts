@@ -101,17 +101,6 @@ export function forEachBackend(title: string, suite: (backend: BackendName) => v
   }
 }
 
-/**
- * Waits until `condition` holds, giving queued I/O (database round trips) the chance to run. Not a
- * timing assertion: the bound only turns a hang into a readable failure.
- */
-export async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 2_000; i += 1) {
-    if (condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  assert.fail(`gave up waiting for: ${what}`);
-}
 
 /** Lets pending promise chains and database round trips run (for asserting that nothing happened). */
 export async function settle(): Promise<void> {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createTransport } from '../../../../src/sip/transport/index.js';
 import { createResponse } from '../../../../src/sip/message/index.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
-import { Inbox, RawTcpPeer, RawUdpPeer, eventually, loopbacks, parse, requestText, responseText, seededBytes } from './helpers.js';
+import { Inbox, RawTcpPeer, RawUdpPeer, loopbacks, parse, requestText, responseText, seededBytes } from './helpers.js';
+import { until } from '../../../support/eventually.js';
 
 /** A request whose essentials (Via, From, To, Call-ID, CSeq) parse but whose Max-Forwards does not. */
 function malformedRequest(branch: string): string {
@@ -39,7 +40,7 @@ describe('bad input at the transport edge', { timeout: 60_000 }, () => {
     try {
       const port = transport.listening()[0]!.port;
       await peer.send(responseText(`SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK1`).replace('CSeq: 1 OPTIONS', 'CSeq: one'), port, '127.0.0.1');
-      await eventually(() => transport.stats().malformedDropped === 1, 'the response was dropped');
+      await until(() => transport.stats().malformedDropped === 1, 'the response was dropped');
       assert.equal(peer.received.length, 0);
       assert.equal(inbox.messages.length, 0);
     } finally {
@@ -65,7 +66,7 @@ describe('bad input at the transport edge', { timeout: 60_000 }, () => {
           await peer.send(garbage, port, '::1');
         }
         const target = sent;
-        await eventually(() => handled() === target, `${target} datagrams handled`);
+        await until(() => handled() === target, `${target} datagrams handled`);
       }
       assert.equal(handled(), 5_000);
       assert.equal(inbox.messages.length, 0);
@@ -88,7 +89,7 @@ describe('bad input at the transport edge', { timeout: 60_000 }, () => {
         const junk = bytes(20 + (i % 200)).toString('base64');
         peer.write(`${junk}\r\nContent-Length: 0\r\n\r\n`);
       }
-      await eventually(() => transport.stats().malformedDropped + transport.stats().malformedAnswered === 5_000, 'all framed');
+      await until(() => transport.stats().malformedDropped + transport.stats().malformedAnswered === 5_000, 'all framed');
       assert.equal(peer.closed, false);
       assert.equal(transport.stats().connections, 1);
       peer.write(requestText({ via: 'SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bKstill' }));
@@ -115,7 +116,7 @@ describe('bad input at the transport edge', { timeout: 60_000 }, () => {
         peer.close();
       }
       assert.equal(transport.stats().malformedDropped, 20);
-      await eventually(() => transport.stats().connections === 0, 'every garbage connection released');
+      await until(() => transport.stats().connections === 0, 'every garbage connection released');
     } finally {
       await transport.close();
     }
@@ -167,7 +168,7 @@ describe('bad input at the transport edge', { timeout: 60_000 }, () => {
     const peer = await RawTcpPeer.open('127.0.0.1', transport.listening()[0]!.port);
     try {
       peer.write(responseText('SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK1').replace('Call-ID: a84b4c76e66710\r\n', ''));
-      await eventually(() => transport.stats().malformedDropped === 1, 'dropped');
+      await until(() => transport.stats().malformedDropped === 1, 'dropped');
       assert.equal(peer.text, '');
       assert.equal(peer.closed, false);
     } finally {
@@ -203,7 +204,7 @@ describe('bad input at the transport edge', { timeout: 60_000 }, () => {
     const peer = await RawUdpPeer.open('127.0.0.1');
     try {
       await peer.send(requestText({ via: `SIP/2.0/UDP 127.0.0.1:${peer.port};branch=z9hG4bKbig` }), transport.listening()[0]!.port, '127.0.0.1');
-      await eventually(() => transport.stats().malformedDropped === 1, 'dropped');
+      await until(() => transport.stats().malformedDropped === 1, 'dropped');
       assert.equal(inbox.messages.length, 0);
       assert.equal(peer.received.length, 0);
     } finally {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseMessage } from '../../../../src/sip/message/index.js';
 import type { SipMessage, SipRequest } from '../../../../src/sip/message/types.js';
 import type { ReceivedMessage, TransportListener } from '../../../../src/sip/transport/index.js';
+import { until } from '../../../support/eventually.js';
 
 export const loopbacks = ['127.0.0.1', '::1'] as const;
 
@@ -18,18 +19,6 @@ export const tlsFixture = {
   otherKey: readFileSync(fixtures + 'other.key'),
 };
 
-/**
- * Waits until `condition` holds, yielding to the event loop between checks. Bounded by a count of
- * turns, not by time: the test runner's timeout is the only clock involved.
- */
-export async function eventually(condition: () => boolean, what: string, turns = 20_000): Promise<void> {
-  for (let turn = 0; turn < turns; turn++) {
-    if (condition()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-    if (turn % 50 === 49) await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  throw new Error(`never happened: ${what}`);
-}
 
 /** A TransportListener that queues what it gets. */
 export class Inbox implements TransportListener {
@@ -41,7 +30,7 @@ export class Inbox implements TransportListener {
   }
 
   async next(): Promise<ReceivedMessage> {
-    await eventually(() => this.messages.length > this.taken, 'a message reached the listener');
+    await until(() => this.messages.length > this.taken, 'a message reached the listener');
     return this.messages[this.taken++]!;
   }
 }
@@ -110,7 +99,7 @@ export class RawUdpPeer {
   }
 
   async next(): Promise<string> {
-    await eventually(() => this.received.length > this.taken, 'a datagram reached the raw peer');
+    await until(() => this.received.length > this.taken, 'a datagram reached the raw peer');
     return this.received[this.taken++]!.toString('latin1');
   }
 
@@ -152,11 +141,11 @@ export class RawTcpPeer {
   }
 
   async waitFor(fragment: string): Promise<void> {
-    await eventually(() => this.text.includes(fragment), `raw peer got ${JSON.stringify(fragment)}`);
+    await until(() => this.text.includes(fragment), `raw peer got ${JSON.stringify(fragment)}`);
   }
 
   async waitClosed(): Promise<void> {
-    await eventually(() => this.closed, 'the transport closed the raw connection');
+    await until(() => this.closed, 'the transport closed the raw connection');
   }
 
   close(): void {

@@ -12,7 +12,8 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import type { BoundDatagramSocket, DatagramBinder, DatagramHandler } from '../../../../src/kernel/index.js';
 import { createTransport, type ReceivedMessage, type TransportListener } from '../../../../src/sip/transport/index.js';
-import { eventually, requestText } from './helpers.js';
+import { requestText } from './helpers.js';
+import { until } from '../../../support/eventually.js';
 
 /** A listener whose handling of each message starts a chain of promise continuations, as a call's would. */
 class ChainingListener implements TransportListener {
@@ -71,7 +72,7 @@ describe('SIP transport: one message a turn', () => {
       queueMicrotask(() => udp.deliver(request('m4')));
       // The first message is handed up at once.
       assert.deepEqual(listener.handled, [{ callId: 'm1', chainsDone: [] }]);
-      await eventually(() => listener.handled.length === 4, 'all four messages handed up');
+      await until(() => listener.handled.length === 4, 'all four messages handed up');
       assert.deepEqual(listener.handled, [
         { callId: 'm1', chainsDone: [] },
         { callId: 'm2', chainsDone: ['m1'] },
@@ -109,7 +110,7 @@ describe('SIP transport: one message a turn', () => {
       await once(client, 'connect');
       const tcpRequest = (callId: string): string => requestText({ via: `SIP/2.0/TCP 127.0.0.1:5099;branch=z9hG4bK${callId}`, callId });
       client.write(tcpRequest('t1') + tcpRequest('t2'));
-      await eventually(() => listener.handled.length === 2, 'both messages handed up');
+      await until(() => listener.handled.length === 2, 'both messages handed up');
       assert.deepEqual(listener.handled, [
         { callId: 't1', chainsDone: [] },
         { callId: 't2', chainsDone: ['t1'] },

@@ -5,7 +5,8 @@ import { createTransport } from '../../../../src/sip/transport/index.js';
 import { createResponse } from '../../../../src/sip/message/index.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
 import { FakeClock } from '../../../support/fake-clock.js';
-import { Inbox, RawTcpPeer, RawUdpPeer, eventually, loopbacks, outgoingRequest, requestText } from './helpers.js';
+import { Inbox, RawTcpPeer, RawUdpPeer, loopbacks, outgoingRequest, requestText } from './helpers.js';
+import { until } from '../../../support/eventually.js';
 
 describe('TCP transport', { timeout: 30_000 }, () => {
   for (const loopback of loopbacks) {
@@ -85,7 +86,7 @@ describe('TCP transport', { timeout: 30_000 }, () => {
       clock.advance(1);
       assert.equal(b.stats().idleClosed, 1);
       assert.equal(b.stats().connections, 0);
-      await eventually(() => a.stats().connections === 0, 'the client saw the connection close');
+      await until(() => a.stats().connections === 0, 'the client saw the connection close');
       // The next request opens a fresh connection.
       await a.sendRequest(outgoingRequest({ branch: 'z9hG4bKafter' }), b.listening()[0]!);
       await bInbox.next();
@@ -102,7 +103,7 @@ describe('TCP transport', { timeout: 30_000 }, () => {
     const b = await createTransport({ listen: [{ protocol: 'tcp', address: '127.0.0.1', port: 0 }], clock, idleTimeoutMs: 1_000 }, inbox);
     const peer = await RawTcpPeer.open('127.0.0.1', b.listening()[0]!.port);
     try {
-      await eventually(() => b.stats().connections === 1, 'accepted');
+      await until(() => b.stats().connections === 1, 'accepted');
       clock.advance(900);
       peer.write(requestText({ via: 'SIP/2.0/TCP 127.0.0.1:5060;branch=z9hG4bK1' }));
       await inbox.next();
@@ -233,7 +234,7 @@ describe('TCP transport', { timeout: 30_000 }, () => {
     const port = b.listening()[0]!.port;
     const first = await RawTcpPeer.open('127.0.0.1', port);
     try {
-      await eventually(() => b.stats().connections === 1, 'first accepted');
+      await until(() => b.stats().connections === 1, 'first accepted');
       const second = await RawTcpPeer.open('127.0.0.1', port);
       await second.waitClosed();
       assert.equal(b.stats().connectionsRejected, 1);
@@ -248,7 +249,7 @@ describe('TCP transport', { timeout: 30_000 }, () => {
   it('close() ends every connection it holds', async () => {
     const b = await createTransport({ listen: [{ protocol: 'tcp', address: '127.0.0.1', port: 0 }] }, new Inbox());
     const peer = await RawTcpPeer.open('127.0.0.1', b.listening()[0]!.port);
-    await eventually(() => b.stats().connections === 1, 'accepted');
+    await until(() => b.stats().connections === 1, 'accepted');
     await b.close();
     await peer.waitClosed();
     assert.equal(b.stats().connections, 0);

@@ -6,7 +6,8 @@ import { createTransport, type TransportOptions } from '../../../../src/sip/tran
 import { createResponse } from '../../../../src/sip/message/index.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
 import { FakeClock } from '../../../support/fake-clock.js';
-import { Inbox, eventually, loopbacks, outgoingRequest, tlsFixture } from './helpers.js';
+import { Inbox, loopbacks, outgoingRequest, tlsFixture } from './helpers.js';
+import { until } from '../../../support/eventually.js';
 
 const serverTls = { cert: tlsFixture.cert, key: tlsFixture.key };
 
@@ -103,7 +104,7 @@ describe('TLS transport', { timeout: 30_000 }, () => {
     const verifying = await createTransport({ listen: [], tls: { ...serverTls, ca: tlsFixture.ca, verifyPeer: true } }, new Inbox());
     try {
       await a.sendRequest(outgoingRequest(), { protocol: 'tls', address: '127.0.0.1', port }, { hostname: 'sip.example.test' }).catch(() => undefined);
-      await eventually(() => seen.length === 1, 'the TLS server saw a handshake');
+      await until(() => seen.length === 1, 'the TLS server saw a handshake');
       assert.deepEqual(seen, ['sip.example.test']);
       // Only the certificate chosen for sip.example.test passes verification for that name.
       await verifying.sendRequest(outgoingRequest(), b.listening()[0]!, { hostname: 'sip.example.test' });
@@ -177,7 +178,7 @@ describe('TLS transport', { timeout: 30_000 }, () => {
     const a = await createTransport({ listen: [], tls: serverTls, clock, connectTimeoutMs: 3_000 }, new Inbox());
     try {
       const attempt = a.sendRequest(outgoingRequest(), { protocol: 'tls', address: '127.0.0.1', port });
-      await eventually(() => accepted.length === 1, 'the silent server accepted');
+      await until(() => accepted.length === 1, 'the silent server accepted');
       clock.advance(3_000);
       await assert.rejects(attempt, { code: 90110 });
       assert.equal(a.stats().connections, 0);

@@ -9,8 +9,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { DatagramThread, type Logger } from '../../../../src/kernel/index.js';
 import { createTransport } from '../../../../src/sip/transport/index.js';
-import { Inbox, eventually, requestText } from './helpers.js';
+import { Inbox, requestText } from './helpers.js';
 import { sendWhileBlocked } from '../../../support/loopback.js';
+import { until } from '../../../support/eventually.js';
 
 const BURST = 2_000;
 
@@ -41,7 +42,7 @@ describe('UDP transport: the receive buffer absorbs a busy event loop', { timeou
     const transport = await createTransport({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], logger }, inbox);
     try {
       await burstWhileBlocked(transport.listening()[0]!.port, BURST);
-      await eventually(() => inbox.messages.length === BURST, `all ${BURST} requests reached the listener`);
+      await until(() => inbox.messages.length === BURST, `all ${BURST} requests reached the listener`);
       assert.deepEqual(warnings, []);
     } finally {
       await transport.close();
@@ -87,7 +88,7 @@ describe("UDP transport on the engine's I/O thread (DatagramThread), as `dialton
     const transport = await createTransport({ listen: [{ protocol: 'udp', address: '127.0.0.1', port: 0 }], logger, udpBinder: thread.bind }, inbox);
     try {
       await burstWhileBlocked(transport.listening()[0]!.port, BURST);
-      await eventually(() => inbox.messages.length === BURST, `all ${BURST} requests reached the listener`);
+      await until(() => inbox.messages.length === BURST, `all ${BURST} requests reached the listener`);
       assert.deepEqual(warnings, []);
       // A batch from the thread holds many datagrams: a kept body or header must not keep the batch.
       const body = inbox.messages[0]!.message.body;

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createTransport } from '../../../../src/sip/transport/index.js';
 import { createResponse } from '../../../../src/sip/message/index.js';
 import type { SipRequest } from '../../../../src/sip/message/types.js';
-import { Inbox, RawUdpPeer, eventually, loopbacks, outgoingRequest, parse, requestText, responseText } from './helpers.js';
+import { Inbox, RawUdpPeer, loopbacks, outgoingRequest, parse, requestText, responseText } from './helpers.js';
+import { until } from '../../../support/eventually.js';
 
 describe('UDP transport', { timeout: 30_000 }, () => {
   for (const loopback of loopbacks) {
@@ -106,7 +107,7 @@ describe('UDP transport', { timeout: 30_000 }, () => {
           await peer.send(responseText('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKother'), local.port, loopback);
           const host = loopback.includes(':') ? `[${loopback}]` : loopback;
           await peer.send(responseText(`SIP/2.0/UDP ${host}:${local.port};branch=z9hG4bKours`), local.port, loopback);
-          await eventually(() => transport.stats().responsesMisrouted === 1 && inbox.messages.length === 1, 'both responses handled');
+          await until(() => transport.stats().responsesMisrouted === 1 && inbox.messages.length === 1, 'both responses handled');
           assert.equal(inbox.messages[0]!.message.via[0]!.params.get('branch'), 'z9hG4bKours');
         } finally {
           await peer.close();
@@ -184,7 +185,7 @@ describe('UDP transport', { timeout: 30_000 }, () => {
       const port = transport.listening()[0]!.port;
       await peer.send(requestText({ via: 'SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK1' }), port, '127.0.0.1');
       await peer.send(requestText({ via: 'SIP/2.0/UDP 127.0.0.1:1;branch=z9hG4bK2' }), port, '127.0.0.1');
-      await eventually(() => calls === 2, 'both requests reached the listener');
+      await until(() => calls === 2, 'both requests reached the listener');
       assert.equal(transport.stats().received, 2);
     } finally {
       await peer.close();

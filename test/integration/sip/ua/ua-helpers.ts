@@ -44,11 +44,3 @@ export function nextIncoming(ua: UserAgent): Promise<IncomingCall> {
   return new Promise((resolve) => ua.onIncomingCall((call) => resolve(call)));
 }
 
-/** Polls `check` on the event loop until it holds (bounded by the test's own timeout). */
-export async function eventually(check: () => boolean, what = 'condition'): Promise<void> {
-  for (let i = 0; i < 2_000; i++) {
-    if (check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  throw new Error(`never happened: ${what}`);
-}

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { SipResponse } from '../../../../src/sip/message/index.js';
 import type { InfoReceived, ReinviteReceived, SipCall, UserAgent } from '../../../../src/sip/ua/index.js';
 import { RawPeer } from './raw-peer.js';
-import { answerSdp, caller, eventually, nextIncoming, offerSdp, startUa, uriOf } from './ua-helpers.js';
+import { answerSdp, caller, nextIncoming, offerSdp, startUa, uriOf } from './ua-helpers.js';
+import { until } from '../../../support/eventually.js';
 
 async function establish(a: UserAgent, b: UserAgent): Promise<{ caller: SipCall; callee: SipCall }> {
   const incoming = nextIncoming(b);
@@ -89,7 +90,7 @@ describe('an established call', { timeout: 30_000 }, () => {
       assert.deepEqual(x.localSdp, holdSdp);
       const event = await seen;
       assert.deepEqual(event.remoteSdp, holdSdp);
-      await eventually(() => !y.awaitingAck, 'the ACK of the re-INVITE 2xx');
+      await until(() => !y.awaitingAck, 'the ACK of the re-INVITE 2xx');
       assert.deepEqual(y.remoteSdp, holdSdp);
       // And back from the callee's side (unhold), with the default answer (our current SDP).
       const back = await y.reinvite(answerSdp);
@@ -135,7 +136,7 @@ describe('an established call', { timeout: 30_000 }, () => {
       const toTag = answer.to.params.get('tag')!;
       assert.ok(answer.contact !== undefined && answer.contact[0] !== '*');
       peer.sendText(inDialogText('ACK', peer, port, 'raw-1', toTag, 10, 'ack1'), port);
-      await eventually(() => callee !== undefined, 'the call established on the ACK');
+      await until(() => callee !== undefined, 'the call established on the ACK');
 
       const options = peer.nextResponse('OPTIONS');
       peer.sendText(inDialogText('OPTIONS', peer, port, 'raw-1', toTag, 11, 'opt1'), port);
@@ -175,7 +176,7 @@ describe('an established call', { timeout: 30_000 }, () => {
       await assert.rejects(call.accept(answerSdp), /no ACK/);
       const oks = peer.received.filter((r) => r.message.kind === 'response' && r.message.status === 200 && r.message.cseq.method === 'INVITE');
       assert.ok(oks.length > 2, `the 2xx was retransmitted (${oks.length})`);
-      await eventually(() => peer.requests('BYE').length >= 1, 'BYE after the ACK timeout'); // (T1 is 10 ms: may be retransmitted)
+      await until(() => peer.requests('BYE').length >= 1, 'BYE after the ACK timeout'); // (T1 is 10 ms: may be retransmitted)
     } finally {
       await b.close();
       peer.close();
@@ -259,7 +260,7 @@ describe('an established call', { timeout: 30_000 }, () => {
       });
       x.onReinvite(() => ({ sdp: offerSdp }));
       const fromX = x.reinvite(holdSdp);
-      await eventually(() => y.dialog.remoteSeq !== x.invite.cseq.seq, 'x re-INVITE reached y');
+      await until(() => y.dialog.remoteSeq !== x.invite.cseq.seq, 'x re-INVITE reached y');
       await assert.rejects(async () => y.reinvite(offerSdp), /in progress/);
       release();
       assert.equal((await fromX).status, 200);

@@ -11,7 +11,8 @@ import { formatUri, getHeader, getHeaders, serializeMessage, type SipRequest, ty
 import type { CallFailure, IncomingCall, SipCall } from '../../../../src/sip/ua/index.js';
 import { FakeResolver, srv } from '../../../unit/sip/locate/fake-resolver.js';
 import { RawPeer } from './raw-peer.js';
-import { answerSdp, caller, eventually, nextIncoming, offerSdp, startUa, uriOf } from './ua-helpers.js';
+import { answerSdp, caller, nextIncoming, offerSdp, startUa, uriOf } from './ua-helpers.js';
+import { until } from '../../../support/eventually.js';
 
 function failureOf(outcome: { kind: string; failure?: CallFailure }): CallFailure {
   assert.equal(outcome.kind, 'failed');
@@ -214,7 +215,7 @@ describe('outgoing call outcomes', { timeout: 30_000 }, () => {
       assert.equal(outcome.kind, 'answered');
       const call = (outcome as { call: SipCall }).call;
       assert.equal(call.dialog.id.remoteTag, 'fork-one');
-      await eventually(() => peer.requests('BYE').length >= 1, 'BYE to the second fork');
+      await until(() => peer.requests('BYE').length >= 1, 'BYE to the second fork');
       const acks = peer.requests('ACK');
       assert.deepEqual(new Set(acks.map((ack) => ack.to.params.get('tag'))), new Set(['fork-one', 'fork-two']));
       assert.equal(peer.requests('BYE')[0]!.to.params.get('tag'), 'fork-two');
@@ -245,10 +246,10 @@ describe('outgoing call outcomes', { timeout: 30_000 }, () => {
       const outcome = await a.invite({ target: peer.uri(), from: caller(), body: offerSdp }).outcome;
       assert.equal(outcome.kind, 'answered');
       const call = (outcome as { call: SipCall }).call;
-      await eventually(() => acksTo('answered') === 1, 'the ACK of the 200');
+      await until(() => acksTo('answered') === 1, 'the ACK of the 200');
       // The 200 again, as a UAS that lost our ACK sends it: ACKed again, nothing else.
       peer.reply(invite!, 200, { toTag: 'answered', contact: true, body: answerSdp });
-      await eventually(() => acksTo('answered') === 2, 'the ACK of the retransmitted 200');
+      await until(() => acksTo('answered') === 2, 'the ACK of the retransmitted 200');
       assert.equal(call.isEnded, false);
       assert.equal(peer.requests('BYE').length, 0);
       await call.bye();
@@ -256,7 +257,7 @@ describe('outgoing call outcomes', { timeout: 30_000 }, () => {
       // Still within Timer M (64*T1) after the call ended: a retransmission is ACKed, a new fork ACKed then ended.
       peer.reply(invite!, 200, { toTag: 'answered', contact: true, body: answerSdp });
       peer.reply(invite!, 200, { toTag: 'late-fork', contact: true, body: answerSdp });
-      await eventually(() => acksTo('answered') === 3 && acksTo('late-fork') === 1 && peer.requests('BYE').length === 2, 'ACKs and the BYE of the late fork');
+      await until(() => acksTo('answered') === 3 && acksTo('late-fork') === 1 && peer.requests('BYE').length === 2, 'ACKs and the BYE of the late fork');
       const lateBye = peer.requests('BYE')[1]!;
       assert.equal(lateBye.to.params.get('tag'), 'late-fork');
       assert.equal(getHeader(lateBye, 'Reason'), 'SIP;cause=200;text="Call completed elsewhere"');
@@ -292,7 +293,7 @@ describe('outgoing call outcomes', { timeout: 30_000 }, () => {
       outgoing.on('progress', () => outgoing.cancel());
       const failure = failureOf(await outgoing.outcome);
       assert.equal(failure.cause, 'cancelled');
-      await eventually(() => peer.requests('BYE').length >= 1, 'BYE after the crossing 200');
+      await until(() => peer.requests('BYE').length >= 1, 'BYE after the crossing 200');
       assert.equal(peer.requests('ACK').length >= 1, true);
       assert.equal(peer.requests('ACK')[0]!.cseq.method, 'ACK');
       assert.equal(peer.requests('ACK')[0]!.to.params.get('tag'), 'callee');
