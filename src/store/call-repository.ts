@@ -158,7 +158,33 @@ function finalCallbackColumn(callback: FinalCallback | null | undefined): string
   return callback === undefined || callback === null ? null : JSON.stringify({ ...callback, params: redactParams(callback.params) });
 }
 
-export function callRecordFromRow(row: Selectable<CallsTable>): CallRecord {
+/** The columns a CallRecord is read from: all but final_callback, JSON that an update would otherwise copy back each time. */
+type CallRecordRow = Omit<Selectable<CallsTable>, 'final_callback'>;
+const callRecordColumnSet: Record<keyof CallRecordRow, true> = {
+  sid: true,
+  account_sid: true,
+  parent_call_sid: true,
+  direction: true,
+  from_address: true,
+  to_address: true,
+  status: true,
+  start_time: true,
+  answer_time: true,
+  end_time: true,
+  duration: true,
+  sip_call_id: true,
+  sip_response_code: true,
+  answered_by: true,
+  forwarded_from: true,
+  caller_name: true,
+  api_version: true,
+  uri: true,
+  date_created: true,
+  date_updated: true,
+};
+const callRecordColumns = Object.keys(callRecordColumnSet) as Array<keyof CallRecordRow>;
+
+export function callRecordFromRow(row: CallRecordRow): CallRecord {
   return {
     sid: row.sid,
     accountSid: row.account_sid,
@@ -264,7 +290,7 @@ export class CallRepository {
       [...Object.values(changes), sid, ...movingFrom],
       () => {
         const query = db.updateTable('calls').set(changes).where('sid', '=', sid);
-        return (movingFrom.length === 0 ? query : query.where('status', 'in', movingFrom)).returningAll();
+        return (movingFrom.length === 0 ? query : query.where('status', 'in', movingFrom)).returning(callRecordColumns);
       },
     );
     if (updated !== undefined) return callRecordFromRow(updated);

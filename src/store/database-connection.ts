@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type CompiledQuery, Kysely, PostgresDialect, type QueryResult, sql } from 'kysely';
 import pg from 'pg';
 import { DialtoneError, ErrorCodes, type Logger } from '../kernel/index.js';
 import type { DatabaseSchema, Dialect } from './database-schema.js';
@@ -17,7 +17,15 @@ import { SqliteWorkerDialect } from './sqlite-worker/sqlite-worker-dialect.js';
 export interface DatabaseConnection {
   readonly db: Kysely<DatabaseSchema>;
   readonly dialect: Dialect;
+  /**
+   * Runs one compiled statement outside any transaction straight on the driver, where the dialect has
+   * such a path (SQLite's group-commit queue): the same statement Kysely's executor would pass on,
+   * without its per-query connection object and chain of promises.
+   */
+  readonly runStatement?: StatementRunner;
 }
+
+export type StatementRunner = (query: CompiledQuery) => Promise<QueryResult<unknown>>;
 
 export interface ConnectOptions {
   logger: Logger;
@@ -66,7 +74,11 @@ async function connectSqlite(path: string, options: ConnectOptions): Promise<Dat
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       await worker.open(path, sqlitePragmas(busyTimeoutMs));
       const queue = new GroupCommitQueue(worker);
-      return { db: new Kysely<DatabaseSchema>({ dialect: new SqliteWorkerDialect(queue) }), dialect: 'sqlite' };
+      return {
+        db: new Kysely<DatabaseSchema>({ dialect: new SqliteWorkerDialect(queue) }),
+        dialect: 'sqlite',
+        runStatement: (query) => queue.statement(query),
+      };
     } catch (error) {
       // Switching a new file to WAL, or recovering another process's WAL, can answer SQLITE_BUSY at
       // once without consulting the busy handler (two engines starting on one empty file); waiting

@@ -60,7 +60,7 @@ function repositories(context: RepositoryContext, signal: EnqueueSignal): StoreR
 /** Opens `databaseUrl` (`sqlite:PATH` or `postgres://…`) and brings its schema up to date. */
 export async function openStore(databaseUrl: string, options: OpenStoreOptions): Promise<Store> {
   const logger = options.logger.child({ component: 'store' });
-  const { db, dialect } = await connectDatabase(databaseUrl, {
+  const { db, dialect, runStatement } = await connectDatabase(databaseUrl, {
     logger,
     ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
     ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
@@ -73,7 +73,7 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions):
     throw error;
   }
   const signal = new EnqueueSignal();
-  const context = rootContext(db, dialect, options.clock);
+  const context = rootContext(db, dialect, options.clock, runStatement);
   let closing: Promise<void> | undefined;
   return {
     ...repositories(context, signal),

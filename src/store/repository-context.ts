@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../kernel/index.js';
-import { inTransaction } from './database-connection.js';
+import { inTransaction, type StatementRunner } from './database-connection.js';
 import type { DatabaseSchema, Dialect } from './database-schema.js';
 import { QueryShapes } from './query-shapes.js';
 
@@ -21,8 +21,8 @@ export interface RepositoryContext {
   afterCommit(hook: () => void): void;
 }
 
-export function rootContext(db: Kysely<DatabaseSchema>, dialect: Dialect, clock: Clock): RepositoryContext {
-  const queries = new QueryShapes();
+export function rootContext(db: Kysely<DatabaseSchema>, dialect: Dialect, clock: Clock, runStatement?: StatementRunner): RepositoryContext {
+  const queries = new QueryShapes(runStatement);
   return {
     db,
     dialect,

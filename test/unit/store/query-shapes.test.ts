@@ -64,3 +64,30 @@ test('parameters in another order than the SQL are refused on the first statemen
   assert.deepEqual(await db.selectFrom('items').selectAll().execute(), [row]);
   await db.destroy();
 });
+
+test("with the dialect's statement runner, a known shape outside a transaction goes to it; inside one, to the transaction's connection", async () => {
+  const db = await openItems();
+  const ran: string[] = [];
+  const shapes = new QueryShapes((query) => {
+    ran.push(query.sql);
+    return db.executeQuery(query);
+  });
+  const insert = (on: Kysely<Schema>, row: Schema['items']) => shapes.rows(on, 'items.insert', Object.values(row), () => on.insertInto('items').values(row));
+  await insert(db, { id: 'a', label: 'first', rank: 1 });
+  assert.deepEqual(ran, [], 'the first statement of a shape is compiled and run by Kysely');
+  await insert(db, { id: 'b', label: 'second', rank: 2 });
+  assert.equal(ran.length, 1);
+  assert.match(ran[0]!, /^insert into "items"/);
+
+  // A statement inside a transaction must run on its connection: it is rolled back with it.
+  await assert.rejects(
+    db.transaction().execute(async (tx) => {
+      await insert(tx, { id: 'c', label: 'third', rank: 3 });
+      throw new Error('roll back');
+    }),
+    /roll back/,
+  );
+  assert.equal(ran.length, 1);
+  assert.deepEqual((await db.selectFrom('items').select('id').orderBy('id').execute()).map((item) => item.id), ['a', 'b']);
+  await db.destroy();
+});
