@@ -22,7 +22,7 @@
 import { DialtoneError, ErrorCodes, randomToken } from '../../kernel/index.js';
 import { Dialog, type UasSessionTimerDecision } from '../dialog/index.js';
 import type { Resolver } from '../locate/index.js';
-import { createResponse, type HeaderField, type SipRequest, type SipResponse } from '../message/index.js';
+import { createResponse, getHeaders, type HeaderField, type SipRequest, type SipResponse } from '../message/index.js';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
 import type { ReceivedMessage } from '../transport/index.js';
 import { SipCall } from './sip-call.js';
@@ -140,7 +140,8 @@ export class IncomingCall implements DialogOwner {
       core: this.core,
       dialog,
       role: 'uas',
-      invite: this.request,
+      inviteSeq: this.request.cseq.seq,
+      peerAllow: getHeaders(this.request, 'Allow'),
       localSdp: sdp,
       remoteSdp: this.remoteSdp,
       resolver: this.resolver,

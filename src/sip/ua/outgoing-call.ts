@@ -498,7 +498,7 @@ class InviteAnswers implements ClientTransactionUser {
       core: this.core,
       dialog,
       role: 'uac',
-      invite: request,
+      inviteSeq: request.cseq.seq,
       localSdp,
       remoteSdp: sdpOf(response),
       resolver: this.resolver,

@@ -92,8 +92,8 @@ export interface SipCallInit {
   core: UaCore;
   dialog: Dialog;
   role: 'uac' | 'uas';
-  /** The INVITE that created the dialog. */
-  invite: SipRequest;
+  /** The CSeq number of the INVITE that created the dialog. */
+  inviteSeq: number;
   localSdp: Buffer | undefined;
   remoteSdp: Buffer | undefined;
   resolver: Resolver;
@@ -105,8 +105,8 @@ export interface SipCallInit {
   sessionTimer?: SessionTimerOutcome;
   /** The largest Min-SE seen while negotiating (a 422's), for refreshes. */
   minSe?: number;
-  /** Allow of the 2xx that created the dialog (UAC side): whether the peer takes UPDATE. */
-  peerAllow?: string[];
+  /** The peer's Allow values: of its INVITE (UAS side) or of the 2xx that created the dialog (UAC side). */
+  peerAllow?: readonly string[];
 }
 
 interface PendingAck {
@@ -119,8 +119,11 @@ interface PendingAck {
 export class SipCall implements DialogOwner {
   readonly role: 'uac' | 'uas';
   readonly dialog: Dialog;
-  /** The INVITE that created the dialog (its headers carry X- headers, User-to-User …). */
-  readonly invite: SipRequest;
+  /**
+   * The CSeq number of the INVITE that created the dialog. The INVITE itself is not kept for the
+   * call's lifetime: the dialog holds what later requests need.
+   */
+  readonly inviteSeq: number;
   private readonly core: UaCore;
   private readonly events: TypedEvents<SipCallEvents>;
   private readonly resolver: Resolver;
@@ -140,14 +143,14 @@ export class SipCall implements DialogOwner {
   /** Set once our BYE is out: a BYE of theirs crossing it does not change who ended the call. */
   private hangingUp: CallEnd['by'] | undefined;
   private readonly minSe: number;
-  /** Allow values the peer sent in the response that created the dialog (UAC side). */
-  private readonly peerAllow: string[];
+  /** RFC 4028 §7.4: the peer allows UPDATE, so a session refresh needs no re-INVITE. */
+  private readonly peerTakesUpdate: boolean;
 
   constructor(init: SipCallInit) {
     this.core = init.core;
     this.role = init.role;
     this.dialog = init.dialog;
-    this.invite = init.invite;
+    this.inviteSeq = init.inviteSeq;
     this.local = init.localSdp;
     this.remote = init.remoteSdp;
     this.resolver = init.resolver;
@@ -157,7 +160,7 @@ export class SipCall implements DialogOwner {
       this.core.logger.error('call listener threw', { event: String(event), error: String(error) }));
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
     this.minSe = init.minSe ?? MIN_SESSION_EXPIRES;
-    this.peerAllow = init.peerAllow ?? [];
+    this.peerTakesUpdate = (init.peerAllow ?? []).some((value) => value.split(',').some((method) => method.trim().toUpperCase() === 'UPDATE'));
     this.sessionTimer = new SessionTimer({
       clock: this.core.clock,
       logger: this.core.logger,
@@ -328,7 +331,7 @@ export class SipCall implements DialogOwner {
         if (this.pendingAck?.retransmitter !== retransmitter) return;
         this.pendingAck = undefined;
         // A re-INVITE's lost ACK does not end the call; the initial INVITE's does.
-        if (response.cseq.seq !== this.invite.cseq.seq) return;
+        if (response.cseq.seq !== this.inviteSeq) return;
         this.core.logger.warn('no ACK for our 2xx: ending the call', { callId: this.callId });
         this.ending ??= this.hangUp('ack-timeout', []);
         this.ackWaitOver();
@@ -473,11 +476,9 @@ export class SipCall implements DialogOwner {
     const outcome = this.sessionTimer.outcome;
     if (!outcome.active || this.endInfo !== undefined || this.dialog.state === 'terminated') return;
     const headers = sessionTimerRequestHeaders(subsequentRequestState(outcome, this.minSe)).filter((field) => field.name !== 'Supported');
-    const allow = (this.role === 'uas' ? getHeaders(this.invite, 'Allow') : []).concat(this.peerAllow);
-    const useUpdate = allow.some((value) => value.split(',').some((method) => method.trim().toUpperCase() === 'UPDATE'));
     let response: SipResponse;
     try {
-      if (useUpdate) {
+      if (this.peerTakesUpdate) {
         const request = this.dialog.createRequest('UPDATE', { headers: [...headers, ...this.core.capabilityHeaders(), { name: 'User-Agent', value: this.core.product }] });
         response = (await this.send(request)).response;
         this.afterResponse(request, response);

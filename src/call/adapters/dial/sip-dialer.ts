@@ -331,6 +331,8 @@ class PlacedLeg implements SipOutboundLeg {
     this.port = port;
     this.media = media;
     this.phase = 'answered';
+    // Settled: cancel() no longer applies, and the OutgoingCall (its INVITE, its 2xx) need not live as long as the call.
+    this.outgoing = undefined;
     call.on('ended', (end) => {
       if (this.phase !== 'answered') return;
       this.phase = 'done';
@@ -380,6 +382,7 @@ class PlacedLeg implements SipOutboundLeg {
   private fail(failure: LegFailure): void {
     if (this.phase === 'done' || this.phase === 'answered') return;
     this.phase = 'done';
+    this.outgoing = undefined;
     // An early-media port goes with the leg; otherwise the unused socket pair.
     this.port?.close();
     this.pair?.release();

@@ -260,7 +260,7 @@ describe('an established call', { timeout: 30_000 }, () => {
       });
       x.onReinvite(() => ({ sdp: offerSdp }));
       const fromX = x.reinvite(holdSdp);
-      await until(() => y.dialog.remoteSeq !== x.invite.cseq.seq, 'x re-INVITE reached y');
+      await until(() => y.dialog.remoteSeq !== x.inviteSeq, 'x re-INVITE reached y');
       await assert.rejects(async () => y.reinvite(offerSdp), /in progress/);
       release();
       assert.equal((await fromX).status, 200);

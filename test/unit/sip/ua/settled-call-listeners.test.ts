@@ -141,6 +141,38 @@ describe('UA: a finished call lets go of the application\'s listeners while the 
     await close();
   });
 
+  it('answered and still up: neither SipCall keeps the INVITE that made it (a call may last hours)', async () => {
+    const { a, b, target, from, run, close, link } = await pair();
+    const invites: WeakRef<object>[] = [];
+    const send = link.a.sendRequest.bind(link.a);
+    link.a.sendRequest = (request, destination, options) => {
+      if (request.method === 'INVITE') invites.push(new WeakRef(request));
+      return send(request, destination, options);
+    };
+    b.onIncomingCall((call) => {
+      invites.push(new WeakRef(call.request));
+      void call.accept(ANSWER);
+    });
+    // The OutgoingCall and the IncomingCall stay in here; the call goes on with its two SipCalls.
+    const answeredCall = async (): Promise<SipCall[]> => {
+      const outgoing = a.invite({ target, from, body: OFFER });
+      await run(200);
+      const outcome = await outgoing.outcome;
+      assert.ok(outcome.kind === 'answered');
+      return [outcome.call];
+    };
+    const calls = await answeredCall();
+    await run(1_000);
+    assert.equal(invites.length, 2, 'the INVITE as sent by a and as received by b');
+    assert.equal(await collected(invites[0]!), true, 'the caller\'s SipCall lets go of the INVITE it sent');
+    assert.equal(await collected(invites[1]!), true, 'the callee\'s SipCall lets go of the INVITE it received');
+    assert.equal(calls[0]!.isEnded, false, 'the call is still up');
+    const ending = calls[0]!.bye();
+    await run(100);
+    await ending;
+    await close();
+  });
+
   it('ended: the BYE transactions, kept for Timer K (client) and Timer J (server), keep neither the BYE received nor its 200', async () => {
     const ua = await pair();
     const { a, b, run, close, link } = ua;
