@@ -14,7 +14,7 @@
  * and BYE once answered), waits for their applications to stop and for their store writes.
  */
 import type { AccountConfig, RouteConfig } from '../../config/index.js';
-import { ErrorCodes, isDialtoneError, type Clock, type Logger } from '../../kernel/index.js';
+import { ErrorCodes, isDialtoneError, ownedString, type Clock, type Logger } from '../../kernel/index.js';
 import type { IncomingCall, SipRequest } from '../../sip/index.js';
 import type { WebhookPort } from '../document-fetcher.js';
 import type { OtherExecutors } from '../document-runner.js';
@@ -58,8 +58,10 @@ export interface StartedInboundCall extends InboundCallLegs {
   inbound: InboundCall;
 }
 
-/** What a per-call executor factory gets: the caller's SIP and media legs, its route and account. */
+/** What a per-call executor factory gets: what the caller's INVITE said, its SIP and media legs, its route and account. */
 export interface InboundCallLegs {
+  /** What the INVITE said (From, To, SIP facts): the SipLeg keeps the INVITE itself only until the answer. */
+  invite: InboundInvite;
   sip: SipLeg;
   media: MediaLeg;
   route: RouteConfig;
@@ -173,7 +175,7 @@ export class InboundCalls {
     sip.ring();
     const { route, account } = admission;
     const executors = this.options.otherExecutors;
-    const otherExecutors = typeof executors === 'function' ? executors({ sip, media, route, account }) : executors;
+    const otherExecutors = typeof executors === 'function' ? executors({ invite, sip, media, route, account }) : executors;
     const inbound = startInboundCall(invite, admission, sip, media, {
       clock: this.options.clock,
       logger: callLogger,
@@ -207,7 +209,7 @@ export class InboundCalls {
     });
     let forget: (() => void) | void = undefined;
     try {
-      forget = this.options.onCallStarted?.({ inbound, sip, media, route, account });
+      forget = this.options.onCallStarted?.({ inbound, invite, sip, media, route, account });
     } catch (error) {
       callLogger.error('onCallStarted failed', { error: String(error) });
     }
@@ -313,18 +315,24 @@ export class InboundCalls {
 
 /** What routing and the application learn from the INVITE. */
 export function inboundInvite(request: SipRequest, sourceIp: string): InboundInvite {
+  // Kept for the whole call: its strings are copied, so that they do not keep the INVITE's text alive.
   const fromUri = request.from.uri;
   const toUri = request.to.uri;
-  const xHeaders = request.headers.filter((header) => /^x-/i.test(header.name)).map((header) => ({ name: header.name, value: header.value }));
+  const xHeaders = request.headers
+    .filter((header) => /^x-/i.test(header.name))
+    .map((header) => ({ name: ownedString(header.name), value: ownedString(header.value) }));
   const displayName = request.from.displayName;
+  const requestUser = request.uri.user === undefined ? undefined : ownedString(request.uri.user);
+  const requestHost = ownedString(request.uri.host);
+  const toUser = toUri.user === undefined ? undefined : ownedString(toUri.user);
   return {
-    ...(request.uri.user === undefined ? {} : { requestUser: request.uri.user }),
-    requestHost: request.uri.host,
-    ...(toUri.user === undefined ? {} : { toUser: toUri.user }),
-    from: partyOf(fromUri.user, fromUri.host),
-    to: partyOf(toUri.user ?? request.uri.user, toUri.host),
-    ...(displayName === undefined || displayName === '' ? {} : { callerName: displayName }),
-    sip: { callId: request.callId, sourceIp, domain: request.uri.host, xHeaders },
+    ...(requestUser === undefined ? {} : { requestUser }),
+    requestHost,
+    ...(toUser === undefined ? {} : { toUser }),
+    from: ownedString(partyOf(fromUri.user, fromUri.host)),
+    to: ownedString(partyOf(toUser ?? requestUser, toUri.host)),
+    ...(displayName === undefined || displayName === '' ? {} : { callerName: ownedString(displayName) }),
+    sip: { callId: ownedString(request.callId), sourceIp, domain: requestHost, xHeaders },
   };
 }
 

@@ -20,6 +20,11 @@ import type { SipLegPort } from '../call-leg.js';
 export type AnswerCheck = (call: SipCall) => AnswerOutcome;
 
 export class SipLeg implements SipLegPort {
+  /**
+   * Until the INVITE has its final response: the answered call goes on with its SipCall, and the
+   * IncomingCall (with the whole INVITE) need not live as long as the call.
+   */
+  private incoming: IncomingCall | undefined;
   private sipCall: SipCall | undefined;
   private answering: Promise<void> | undefined;
   private readonly goneListeners = new Set<() => void>();
@@ -27,11 +32,12 @@ export class SipLeg implements SipLegPort {
   private isGone = false;
 
   constructor(
-    readonly incoming: IncomingCall,
+    incoming: IncomingCall,
     private readonly answerSdp: Buffer,
     private readonly logger: Logger,
     private readonly checkAnswer?: AnswerCheck,
   ) {
+    this.incoming = incoming;
     incoming.on('cancelled', () => this.gone('the caller cancelled'));
   }
 
@@ -57,22 +63,31 @@ export class SipLeg implements SipLegPort {
 
   /** 180 Ringing while the application is fetched (RFC 3261 §13.3.1.1). */
   ring(): void {
-    this.incoming.progress(180);
+    this.incoming?.progress(180);
+  }
+
+  /** 183 Session Progress with `sdp`, for early media before the answer (a no-op once answered). */
+  sessionProgress(sdp: Buffer): void {
+    const incoming = this.incoming;
+    if (incoming !== undefined && (incoming.state === 'offered' || incoming.state === 'early')) incoming.progress(183, sdp);
   }
 
   answer(): Promise<void> {
     this.answering ??= (async () => {
-      if (this.isGone || (this.incoming.state !== 'offered' && this.incoming.state !== 'early')) return;
-      const accepted = this.incoming.accept(this.answerSdp);
+      const incoming = this.incoming;
+      if (this.isGone || incoming === undefined || (incoming.state !== 'offered' && incoming.state !== 'early')) return;
+      const accepted = incoming.accept(this.answerSdp);
       let call: SipCall;
       try {
         call = await accepted;
       } catch (error) {
+        this.incoming = undefined;
         // Cancelled while the 200 was on its way, or no ACK within 64*T1 (the UA sent BYE itself).
         this.logger.warn('the answer was not acknowledged', { error: String(error) });
         this.gone('no ACK for our 200');
         return;
       }
+      this.incoming = undefined;
       this.sipCall = call;
       if (call.isEnded) {
         this.gone('the caller hung up before the ACK');
@@ -102,7 +117,8 @@ export class SipLeg implements SipLegPort {
   }
 
   async reject(statusCode: number): Promise<void> {
-    this.incoming.reject(statusCode);
+    this.incoming?.reject(statusCode);
+    this.incoming = undefined;
   }
 
   async bye(): Promise<void> {
@@ -115,9 +131,9 @@ export class SipLeg implements SipLegPort {
 
   /** Ends the SIP side whatever state it is in: 480 while ringing, BYE once answered. Idempotent. */
   async close(): Promise<void> {
-    if (this.incoming.state === 'offered' || this.incoming.state === 'early') {
-      if (this.answering === undefined) {
-        this.incoming.reject(480);
+    if (this.answering === undefined && this.incoming !== undefined) {
+      if (this.incoming.state === 'offered' || this.incoming.state === 'early') {
+        await this.reject(480);
         return;
       }
     }

@@ -25,7 +25,7 @@ import {
 import type { OtherExecutors } from '../../document-runner.js';
 import type { NotificationSink } from '../../notifications.js';
 import type { VerbContext, VerbExecutor, VerbOutcome } from '../../verbs/index.js';
-import { inboundInvite, type InboundCallLegs } from '../inbound-calls.js';
+import type { InboundCallLegs } from '../inbound-calls.js';
 import type { MediaLeg } from '../media-leg.js';
 import { StoreNotificationSink } from '../store-sinks.js';
 import { createDialMedia } from './dial-media.js';
@@ -172,9 +172,9 @@ export function createDialWiring(options: DialWiringOptions): DialWiring {
     store: dialStore,
     executorsForCall,
     executorsFor(legs: InboundCallLegs): OtherExecutors {
-      const invite = inboundInvite(legs.sip.incoming.request, legs.sip.incoming.received.remote.address);
+      const { invite } = legs;
       // answerOnBridge: early media (our ringback, or the callee's) goes in a 183 with the caller's SDP answer.
-      const sessionProgress = (): void => legs.sip.incoming.progress(183, legs.media.localSdp);
+      const sessionProgress = (): void => legs.sip.sessionProgress(legs.media.localSdp);
       return executorsForCall(() => {
         // The wiring sets the media leg's identity right after the call is created, before any verb runs.
         const sid = legs.media.identity?.callSid;

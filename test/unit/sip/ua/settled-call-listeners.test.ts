@@ -11,15 +11,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import type { SipUri } from '../../../../src/sip/message/index.js';
 import { UserAgent, type IncomingCall, type OutgoingCall, type SipCall } from '../../../../src/sip/ua/index.js';
 import { FakeClock } from '../../../support/fake-clock.js';
+import { collected } from '../../../support/retained-memory.js';
 import { Link } from '../dialog/linked-transports.js';
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 const OFFER = Buffer.from('v=0\r\no=caller 7 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n');
 const ANSWER = Buffer.from('v=0\r\no=callee 1 1 IN IP4 198.51.100.20\r\ns=-\r\nc=IN IP4 198.51.100.20\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n');
@@ -82,14 +79,6 @@ function listenOn(targets: { outgoing?: OutgoingCall; incoming?: IncomingCall; c
   return new WeakRef(payload);
 }
 
-async function collected(ref: WeakRef<object>): Promise<boolean> {
-  // WeakRef targets stay alive until the current job ends.
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
-  await new Promise((resolve) => setImmediate(resolve));
-  gc();
-  return ref.deref() === undefined;
-}
 
 describe('UA: a finished call lets go of the application\'s listeners while the SIP timers run (issue 8)', () => {
   it('answered then ended: OutgoingCall, IncomingCall and both SipCalls keep nothing of their listeners', async () => {
