@@ -25,7 +25,10 @@ export async function eventually<T>(read: () => T | Promise<T>, accept: (value: 
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
     value = await read();
   }
-  if (!accept(value)) throw new Error(`never happened: ${what} (${polls} polls ${intervalMs} ms apart; last value: ${inspect(value, { depth: 2 })})`);
+  if (!accept(value)) {
+    const last = typeof value === 'boolean' ? '' : `; last value: ${inspect(value, { depth: 2 })}`;
+    throw new Error(`never happened: ${what} (${polls} polls ${intervalMs} ms apart${last})`);
+  }
   return value;
 }
 

@@ -1,12 +1,11 @@
 /**
- * Loopback peers for integration tests: a plain dgram "phone" that records what it receives, a
- * bounded wait, and a burst sent from another thread while this one's event loop is blocked (what
- * arrives during a GC pause or a burst of work).
+ * Loopback peers for integration tests: a plain dgram "phone" that records what it receives, and a
+ * burst sent from another thread while this one's event loop is blocked (what arrives during a GC
+ * pause or a burst of work).
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 
 export const HOST = '127.0.0.1';
@@ -17,9 +16,12 @@ export interface Phone {
   received: Buffer[];
 }
 
-/** A UDP socket on loopback that keeps every datagram it receives. */
-export async function phone(): Promise<Phone> {
-  const socket = dgram.createSocket('udp4');
+/**
+ * A UDP socket on loopback that keeps every datagram it receives. `recvBufferSize` lets a test that
+ * counts every datagram of a burst hold it while its own event loop waits for a core.
+ */
+export async function phone(options: { recvBufferSize?: number } = {}): Promise<Phone> {
+  const socket = dgram.createSocket({ type: 'udp4', ...options });
   const received: Buffer[] = [];
   socket.on('message', (message) => received.push(message));
   socket.bind(0, HOST);
@@ -27,14 +29,6 @@ export async function phone(): Promise<Phone> {
   return { socket, port: socket.address().port, received };
 }
 
-/** Waits (bounded) until `done()` holds; the bound guards the test run, it asserts nothing about speed. */
-export async function until(done: () => boolean, what: string, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 export interface BlockedBurst {
   port: number;

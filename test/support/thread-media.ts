@@ -4,7 +4,8 @@
  */
 import { DatagramThread, systemClock } from '../../src/kernel/index.js';
 import { PortAllocator, openMediaPort, type MediaFormat, type MediaPort } from '../../src/media/index.js';
-import { HOST, phone, until, type Phone } from './loopback.js';
+import { HOST, phone, type Phone } from './loopback.js';
+import { until } from './eventually.js';
 
 export const PCMU: MediaFormat = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
 

@@ -6,7 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DatagramThread, DialtoneError, ErrorCodes, type BoundDatagramSocket, type Logger, type RemoteEndpoint } from '../../../src/kernel/index.js';
 import { RelayBridge, buildRtpPacket } from '../../../src/media/index.js';
 import { MAX_UNREAD_BYTES, RECEIVE_RECORD_HEADER } from '../../../src/kernel/datagram/datagram-thread-worker.js';
-import { HOST, phone, sendWhileBlocked, until } from '../../support/loopback.js';
+import { HOST, phone, sendWhileBlocked } from '../../support/loopback.js';
+import { until } from '../../support/eventually.js';
 import { threadMediaCall } from '../../support/thread-media.js';
 
 function received(socket: BoundDatagramSocket): Array<{ message: Buffer; from: RemoteEndpoint }> {
@@ -44,7 +45,9 @@ test('a socket on the media I/O thread receives with the source address and send
 
 test('sends keep their order, and a send issued just before close() still goes out', async () => {
   const thread = new DatagramThread();
-  const peer = await phone();
+  // Room for all 3,000 in the kernel's buffer: this test's loop may wait for a core while
+  // they arrive (parallel test files), and a datagram lost at its socket is not the thread's doing.
+  const peer = await phone({ recvBufferSize: 4 * 1024 * 1024 });
   try {
     const socket = await thread.bind(HOST, 0);
     // 3,000 datagrams of 200 bytes; the last 50 (and the close) in one turn.

@@ -12,7 +12,8 @@ import {
   openMediaPort,
   type MediaPortOptions,
 } from '../../../src/media/index.js';
-import { HOST, phone, until, type Phone } from '../../support/loopback.js';
+import { HOST, phone, type Phone } from '../../support/loopback.js';
+import { until } from '../../support/eventually.js';
 
 const PCMU = { payloadType: 0, encodingName: 'PCMU', clockRate: 8000, ptimeMs: 20 };
 

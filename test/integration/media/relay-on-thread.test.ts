@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RelayBridge, RtpPacketView, buildRtpPacket } from '../../../src/media/index.js';
-import { HOST, until, type Phone } from '../../support/loopback.js';
+import { HOST, type Phone } from '../../support/loopback.js';
+import { until } from '../../support/eventually.js';
 import { threadMediaCall, type ThreadMediaCall } from '../../support/thread-media.js';
 
 const EVENT_PT = 101;
