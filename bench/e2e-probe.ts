@@ -2,12 +2,12 @@
  * Preloaded (`node --import`) into the `dialtone start` child of the e2e benchmark: watches the
  * engine's event-loop delay and answers the benchmark over the IPC channel. It touches nothing of the
  * engine. Messages: `{ type: 'reset' }` → `{ type: 'reset' }`; `{ type: 'lag' }` → the delay
- * percentiles (ms) since the last reset, the garbage collector's pauses of the main thread since then,
- * with the process's CPU time and RSS; `{ type: 'heap' }` → the same, after two full collections, so
- * that `heapBytes` is what the engine still holds.
+ * percentiles (ms) since the last reset, the garbage collector's pauses of the main thread since then
+ * and what its scavenges copied (v8.GCProfiler), with the process's CPU time and RSS; `{ type: 'heap' }`
+ * → the same, after two full collections, so that `heapBytes` is what the engine still holds.
  */
 import { constants, monitorEventLoopDelay, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { GCProfiler, setFlagsFromString, type HeapSpaceStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 export type ProbeRequest = 'reset' | 'lag' | 'heap';
@@ -23,6 +23,12 @@ export interface ProbeReply {
   /** The longest single pause among them, and whether it was a scavenge. */
   gcMaxMs: number;
   gcMaxYoung: boolean;
+  /**
+   * What the scavenges since the last reset copied: the survivors kept in the young generation, and
+   * those promoted to the old one. A scavenge's pause grows with both.
+   */
+  scavengeSurvivedBytes: number;
+  scavengePromotedBytes: number;
   cpuUs: number;
   rssBytes: number;
   /** The JavaScript heap in use plus the memory outside it that V8 accounts for (ArrayBuffers, Buffers). */
@@ -52,6 +58,25 @@ if (typeof process.send === 'function') {
       }
     }
   }).observe({ entryTypes: ['gc'] });
+  let gcProfiler = new GCProfiler();
+  gcProfiler.start();
+  /** Sums the scavenges recorded since the profiler started, and starts a new one. */
+  const scavengeCopies = (): { survived: number; promoted: number } => {
+    const used = (spaces: HeapSpaceStatistics[], names: readonly string[]): number =>
+      spaces.reduce((sum, space) => sum + (names.includes(space.spaceName) ? space.spaceUsedSize : 0), 0);
+    const young = ['new_space', 'new_large_object_space'];
+    const old = ['old_space', 'code_space', 'large_object_space', 'code_large_object_space'];
+    let survived = 0;
+    let promoted = 0;
+    for (const gc of gcProfiler.stop().statistics) {
+      if (gc.gcType !== 'Scavenge') continue;
+      survived += used(gc.afterGC.heapSpaceStatistics, young);
+      promoted += Math.max(0, used(gc.afterGC.heapSpaceStatistics, old) - used(gc.beforeGC.heapSpaceStatistics, old));
+    }
+    gcProfiler = new GCProfiler();
+    gcProfiler.start();
+    return { survived, promoted };
+  };
   // A full collection on request only (`heap`): the engine runs without --expose-gc.
   setFlagsFromString('--expose-gc');
   const collectGarbage = runInNewContext('gc') as () => void;
@@ -61,6 +86,7 @@ if (typeof process.send === 'function') {
       collectGarbage();
       collectGarbage();
     }
+    const copies = scavengeCopies();
     const usage = process.cpuUsage();
     const memory = process.memoryUsage();
     const reply: ProbeReply = {
@@ -72,6 +98,8 @@ if (typeof process.send === 'function') {
       gcOtherMs,
       gcMaxMs,
       gcMaxYoung,
+      scavengeSurvivedBytes: copies.survived,
+      scavengePromotedBytes: copies.promoted,
       cpuUs: usage.user + usage.system,
       rssBytes: memory.rss,
       heapBytes: memory.heapUsed + memory.external,

@@ -209,6 +209,9 @@ interface Step {
   engineGcUsPerCall: number;
   /** Of engineGcUsPerCall: the young generation's (scavenges); the rest is marking and compaction. */
   engineGcYoungUsPerCall: number;
+  /** What the scavenges copied per call: kept in the young generation, and promoted to the old one. */
+  scavengeSurvivedKiBPerCall: number;
+  scavengePromotedKiBPerCall: number;
   uacCpuPct: number;
   appCpuPct: number;
   machineCpuPct: number;
@@ -265,6 +268,8 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
     engineMainUsPerCall: mainUs / Math.max(1, uac.ok + uac.failed),
     engineGcUsPerCall: (1000 * (lag.gcYoungMs + lag.gcOtherMs)) / Math.max(1, uac.ok + uac.failed),
     engineGcYoungUsPerCall: (1000 * lag.gcYoungMs) / Math.max(1, uac.ok + uac.failed),
+    scavengeSurvivedKiBPerCall: lag.scavengeSurvivedBytes / 1024 / Math.max(1, uac.ok + uac.failed),
+    scavengePromotedKiBPerCall: lag.scavengePromotedBytes / 1024 / Math.max(1, uac.ok + uac.failed),
     uacCpuPct: (100 * uac.uacCpuUs) / wallUs,
     appCpuPct: (100 * (app.user + app.system)) / wallUs,
     machineCpuPct: (100 * busyUs) / wallUs,
@@ -319,10 +324,17 @@ function stallLine(stalls: { gcMaxMs: number; gcMaxYoung: boolean; lagMaxMs: num
   return `${indent}longest GC pause of the main thread ${stalls.gcMaxMs.toFixed(1)} ms (${kind}); longest loop delay ${stalls.lagMaxMs.toFixed(0)} ms`;
 }
 
-/** The main thread's GC pauses per call, young generation apart from the old. */
-function gcSplitLine(step: Pick<Step, 'engineGcUsPerCall' | 'engineGcYoungUsPerCall'>): string {
+/**
+ * The main thread's GC pauses per call, young generation apart from the old, and what the scavenges
+ * copied per call: what a call keeps while it is in progress outlives several scavenges and is copied
+ * by each of them until it is promoted.
+ */
+function gcSplitLine(step: Pick<Step, 'engineGcUsPerCall' | 'engineGcYoungUsPerCall' | 'scavengeSurvivedKiBPerCall' | 'scavengePromotedKiBPerCall'>): string {
   const young = step.engineGcYoungUsPerCall;
-  return `    GC pauses per call: ${young.toFixed(0)} µs scavenging, ${(step.engineGcUsPerCall - young).toFixed(0)} µs marking and compacting`;
+  return (
+    `    GC pauses per call: ${young.toFixed(0)} µs scavenging, ${(step.engineGcUsPerCall - young).toFixed(0)} µs marking and compacting; ` +
+    `scavenges copied ${step.scavengeSurvivedKiBPerCall.toFixed(1)} KiB a call within the young generation and promoted ${step.scavengePromotedKiBPerCall.toFixed(1)} KiB`
+  );
 }
 
 /**
@@ -532,6 +544,8 @@ export const suite: BenchSuite = {
         figures['AtMaxEngineUsPerCall'] = Number(bestStep.engineUsPerCall.toFixed(0));
         figures['AtMaxEngineMainThreadUsPerCall'] = Number(bestStep.engineMainUsPerCall.toFixed(0));
         figures['AtMaxEngineGcPauseUsPerCall'] = Number(bestStep.engineGcUsPerCall.toFixed(0));
+        figures['AtMaxScavengeSurvivedKiBPerCall'] = Number(bestStep.scavengeSurvivedKiBPerCall.toFixed(1));
+        figures['AtMaxScavengePromotedKiBPerCall'] = Number(bestStep.scavengePromotedKiBPerCall.toFixed(1));
         // The engine is one event loop: 1 s of CPU over its µs per call is its ceiling on a core of its own.
         figures['ProjectedOneCoreCps'] = Math.round(1e6 / bestStep.engineUsPerCall);
         figures['AtMaxRssMiB'] = Number(bestStep.rssMiB.toFixed(0));
