@@ -29,7 +29,6 @@ export async function phone(options: { recvBufferSize?: number } = {}): Promise<
   return { socket, port: socket.address().port, received };
 }
 
-
 export interface BlockedBurst {
   port: number;
   count: number;

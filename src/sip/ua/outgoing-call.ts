@@ -582,7 +582,6 @@ function inviteForLateForks(invite: SipRequest): SipRequest {
   return kept;
 }
 
-
 /** RFC 4028 §7.2: the UAC reads the 2xx's Session-Expires; a malformed one counts as none. */
 function sessionTimerOf(response: SipResponse): SessionTimerOutcome {
   const value = getHeader(response, 'Session-Expires');

@@ -101,7 +101,6 @@ export function forEachBackend(title: string, suite: (backend: BackendName) => v
   }
 }
 
-
 /** Lets pending promise chains and database round trips run (for asserting that nothing happened). */
 export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i += 1) await new Promise((resolve) => setTimeout(resolve, 2));

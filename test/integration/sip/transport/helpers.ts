@@ -19,7 +19,6 @@ export const tlsFixture = {
   otherKey: readFileSync(fixtures + 'other.key'),
 };
 
-
 /** A TransportListener that queues what it gets. */
 export class Inbox implements TransportListener {
   readonly messages: ReceivedMessage[] = [];

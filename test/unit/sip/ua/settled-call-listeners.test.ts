@@ -17,7 +17,6 @@ import { FakeClock } from '../../../support/fake-clock.js';
 import { collected } from '../../../support/retained-memory.js';
 import { Link } from '../dialog/linked-transports.js';
 
-
 const OFFER = Buffer.from('v=0\r\no=caller 7 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0\r\n');
 const ANSWER = Buffer.from('v=0\r\no=callee 1 1 IN IP4 198.51.100.20\r\ns=-\r\nc=IN IP4 198.51.100.20\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n');
 
@@ -78,7 +77,6 @@ function listenOn(targets: { outgoing?: OutgoingCall; incoming?: IncomingCall; c
   }
   return new WeakRef(payload);
 }
-
 
 describe('UA: a finished call lets go of the application\'s listeners while the SIP timers run (issue 8)', () => {
   it('answered then ended: OutgoingCall, IncomingCall and both SipCalls keep nothing of their listeners', async () => {
