@@ -1,17 +1,17 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import twilio from 'twilio';
 import { getHeader, parseMessage, type SipRequest, type SipResponse } from '../../src/sip/message/index.js';
 import { WebhookApp } from '../e2e/support/harness.js';
 import { assertSippPassed, requireSipp, runSipp } from '../support/sipp.js';
+import { scratchDirectory } from '../support/scratch-directory.js';
 
 const bin = join(import.meta.dirname, '../../bin/dialtone.mjs');
 const built = join(import.meta.dirname, '../../dist/src/cli/main.js');
@@ -138,9 +138,9 @@ async function lateOfferWithoutAnswer(target: number): Promise<{ ok: SipResponse
   }
 }
 
-test('dialtone start serves SIP over UDP and TCP, keeps the default account, and stops on SIGTERM', { timeout: 30_000 }, async () => {
+test('dialtone start serves SIP over UDP and TCP, keeps the default account, and stops on SIGTERM', { timeout: 30_000 }, async (t) => {
   assert.ok(existsSync(built), 'the CLI is built (npm test runs `npm run build` first)');
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
+  const dir = await scratchDirectory(t, 'start');
   const config = join(dir, 'dialtone.yaml');
   await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0", "tcp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
   const dialtone = startDialtone(['--config', config, '--data', join(dir, 'data'), '--voice-url', 'http://127.0.0.1:9/voice']);
@@ -186,8 +186,8 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
  * Runs `dialtone start` with V8 tracing its incremental marking (and marking often), and returns the
  * trace lines written after the engine said it was running: by then `dialtone start` has set its V8 flags.
  */
-async function markingTraceAfterStart(env: NodeJS.ProcessEnv): Promise<string[]> {
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
+async function markingTraceAfterStart(t: TestContext, env: NodeJS.ProcessEnv): Promise<string[]> {
+  const dir = await scratchDirectory(t, 'start');
   const config = join(dir, 'dialtone.yaml');
   await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -212,20 +212,20 @@ async function markingTraceAfterStart(env: NodeJS.ProcessEnv): Promise<string[]>
   return afterStart();
 }
 
-test('concurrentMarking: false reaches V8: the engine marks without background threads; by default they mark beside it', { timeout: 60_000 }, async () => {
-  const off = await markingTraceAfterStart({ DIALTONE_CONCURRENT_MARKING: 'false' });
+test('concurrentMarking: false reaches V8: the engine marks without background threads; by default they mark beside it', { timeout: 60_000 }, async (t) => {
+  const off = await markingTraceAfterStart(t, { DIALTONE_CONCURRENT_MARKING: 'false' });
   assert.ok(off.filter((line) => line.includes('Start marking')).length >= 3, off.join('\n'));
   assert.deepEqual(
     off.filter((line) => line.includes('on background threads')),
     [],
   );
-  const byDefault = await markingTraceAfterStart({});
+  const byDefault = await markingTraceAfterStart(t, {});
   assert.ok(byDefault.filter((line) => line.includes('Start marking')).length >= 3, byDefault.join('\n'));
   assert.ok(byDefault.some((line) => line.includes('on background threads')), byDefault.join('\n'));
 });
 
-test('dialtone start refuses a bad configuration, naming the key', { timeout: 30_000 }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
+test('dialtone start refuses a bad configuration, naming the key', { timeout: 30_000 }, async (t) => {
+  const dir = await scratchDirectory(t, 'start');
   const config = join(dir, 'bad.yaml');
   await writeFile(config, 'media:\n  portRange: [30000, 20]\n');
   const dialtone = startDialtone(['--config', config, '--data', dir]);
@@ -242,7 +242,7 @@ test('dialtone start --voice-url answers a SIPp call with <Say>, hangs up, and s
   response.say('Hello from the command line.');
   response.hangup();
   app.on('/voice', response.toString());
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-start-'));
+  const dir = await scratchDirectory(t, 'start');
   const config = join(dir, 'dialtone.yaml');
   await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
   const dialtone = startDialtone(['--config', config, '--data', join(dir, 'data'), '--http-port', '0', '--voice-url', app.url('/voice')]);

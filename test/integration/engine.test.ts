@@ -2,14 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { resolveConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/kernel/index.js';
 import { startEngine } from '../../src/main.js';
 import { Caller, restartEngine, startTestEngine, WebhookApp } from '../e2e/support/harness.js';
+import { scratchDirectory } from '../support/scratch-directory.js';
 
 async function engineConfig(dataDir: string) {
   return resolveConfig(
@@ -19,7 +17,7 @@ async function engineConfig(dataDir: string) {
   );
 }
 
-test('a status callback accepted by the store is delivered, signed with the account token', { timeout: 30_000 }, async () => {
+test('a status callback accepted by the store is delivered, signed with the account token', { timeout: 30_000 }, async (t) => {
   const received: Array<{ body: string; signature: string | undefined; url: string }> = [];
   const app = http.createServer((req, res) => {
     let body = '';
@@ -31,7 +29,7 @@ test('a status callback accepted by the store is delivered, signed with the acco
   });
   await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
   const callbackUrl = `http://127.0.0.1:${(app.address() as AddressInfo).port}/status`;
-  const engine = await startEngine(await engineConfig(await mkdtemp(join(tmpdir(), 'dialtone-engine-'))), { logger: silentLogger });
+  const engine = await startEngine(await engineConfig(await scratchDirectory(t, 'engine')), { logger: silentLogger });
   try {
     const account = engine.accounts[0]!;
     const call = await engine.store.calls.create({ accountSid: account.sid, direction: 'inbound', from: 'alice', to: 'bob', status: 'ringing' });
@@ -58,8 +56,8 @@ test('a status callback accepted by the store is delivered, signed with the acco
   }
 });
 
-test('a call live when the engine stopped is recorded as failed at the next start, with its events', { timeout: 30_000 }, async () => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'dialtone-engine-'));
+test('a call live when the engine stopped is recorded as failed at the next start, with its events', { timeout: 30_000 }, async (t) => {
+  const dataDir = await scratchDirectory(t, 'engine');
   const first = await startEngine(await engineConfig(dataDir), { logger: silentLogger });
   const account = first.accounts[0]!;
   const call = await first.store.calls.create({ accountSid: account.sid, direction: 'inbound', from: 'alice', to: 'bob', status: 'in-progress' });

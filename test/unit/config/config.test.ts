@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig, resolveConfig, v8FlagsFor } from '../../../src/config/index.js';
 import { DialtoneError, ErrorCodes } from '../../../src/kernel/index.js';
+import { scratchDirectory } from '../../support/scratch-directory.js';
 
 const account = 'AC0123456789abcdef0123456789abcdef';
 
@@ -172,8 +172,8 @@ test('a flag with a bad port names the flag', () => {
   assert.throws(() => resolveConfig({}, {}, { sipPort: 70000 }), /--sip-port/);
 });
 
-test('a YAML file is read, and a broken one is reported with its name', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-config-'));
+test('a YAML file is read, and a broken one is reported with its name', async (t) => {
+  const dir = await scratchDirectory(t, 'config');
   const good = join(dir, 'good.yaml');
   await writeFile(good, 'http:\n  listen: "127.0.0.1:8181"\n');
   assert.deepEqual((await loadConfig(good, {}, {})).http.listen, { address: '127.0.0.1', port: 8181 });

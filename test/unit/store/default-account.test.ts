@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultAccountFile, loadOrCreateDefaultAccount } from '../../../src/store/default-account.js';
 import { isSid } from '../../../src/kernel/index.js';
+import { scratchDirectory } from '../../support/scratch-directory.js';
 
-test('the default account is created once, kept private in the data folder, and reused', async () => {
-  const dir = join(await mkdtemp(join(tmpdir(), 'dialtone-acct-')), 'data');
+test('the default account is created once, kept private in the data folder, and reused', async (t) => {
+  const dir = join(await scratchDirectory(t, 'account'), 'data');
   const first = await loadOrCreateDefaultAccount(dir);
   assert.equal(first.created, true);
   assert.ok(isSid(first.account.sid, 'AC'));
@@ -18,8 +18,8 @@ test('the default account is created once, kept private in the data folder, and 
   assert.deepEqual(second.account, first.account);
 });
 
-test('a damaged account file is reported, not silently replaced', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-acct-'));
+test('a damaged account file is reported, not silently replaced', async (t) => {
+  const dir = await scratchDirectory(t, 'account');
   await writeFile(join(dir, defaultAccountFile), '{"sid":"nope"}');
   await assert.rejects(loadOrCreateDefaultAccount(dir), /not a valid default account/);
 });

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile, appendFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DialtoneError } from '../../../../src/kernel/index.js';
 import { parseWav, pcm16WavHeader, pcmSamples, repairWavFile, WavRecorderFile } from '../../../../src/media/wav/index.js';
+import { scratchDirectory } from '../../../support/scratch-directory.js';
 
 function wavWithFormat(tag: number, bits: number, channels: number, rate: number, data: Buffer, extraChunk = false): Buffer {
   const fmt = Buffer.alloc(24);
@@ -52,8 +52,8 @@ test('files that cannot be played are refused with a reason', () => {
   }
 });
 
-test('a recording is playable after every flush and exact after close', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-wav-'));
+test('a recording is playable after every flush and exact after close', async (t) => {
+  const dir = await scratchDirectory(t, 'wav');
   const path = join(dir, 'rec.wav');
   const recorder = await WavRecorderFile.create(path, 8000, 2);
   recorder.append(Int16Array.from([1, -1, 2, -2]));
@@ -68,8 +68,8 @@ test('a recording is playable after every flush and exact after close', async ()
   assert.deepEqual([...pcmSamples(parseWav(await readFile(path)))], [1, -1, 2, -2, 3, -3]);
 });
 
-test('a file whose last header update was lost is repaired from its length', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'dialtone-wav-'));
+test('a file whose last header update was lost is repaired from its length', async (t) => {
+  const dir = await scratchDirectory(t, 'wav');
   const path = join(dir, 'crashed.wav');
   await writeFile(path, pcm16WavHeader(8000, 1, 0));
   const samples = Buffer.alloc(7); // 3 whole samples and half of a fourth
