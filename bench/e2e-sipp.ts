@@ -7,9 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ThreadNames, type ThreadName } from '../src/kernel/index.js';
 import { peersDir } from './shared-dir.js';
 
 export const PEERS_SIPP = join(peersDir, 'sipp');
@@ -29,12 +30,40 @@ export function procCpuUs(pid: number): number | undefined {
   return statCpuUs(`/proc/${pid}/stat`);
 }
 
+/** The threads procCpuUs adds up, by what they do: the engine names its worker threads (ThreadNames). */
+export type ThreadRole = 'main' | ThreadName | 'other';
+
 /**
- * utime + stime of a process's main thread alone (its event loop, for Node), in µs; the rest of
- * procCpuUs is its other threads (worker threads, the GC's helpers, libuv's pool).
+ * utime + stime of each of a process's threads, in µs, summed by role: its main thread (the event
+ * loop, for Node), each thread the engine names, and the rest (V8's GC and compiler helpers, libuv's
+ * pool). Threads that have ended are missing: procCpuUs still counts them.
  */
-export function mainThreadCpuUs(pid: number): number | undefined {
-  return statCpuUs(`/proc/${pid}/task/${pid}/stat`);
+export function threadCpuUs(pid: number): Map<ThreadRole, number> {
+  const byRole = new Map<ThreadRole, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byRole;
+  }
+  const named = new Set<string>(Object.values(ThreadNames));
+  for (const tid of tids) {
+    const cpu = statCpuUs(`/proc/${pid}/task/${tid}/stat`);
+    if (cpu === undefined) continue;
+    let role: ThreadRole = 'other';
+    if (tid === String(pid)) {
+      role = 'main';
+    } else {
+      try {
+        const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        if (named.has(name)) role = name as ThreadName;
+      } catch {
+        continue;
+      }
+    }
+    byRole.set(role, (byRole.get(role) ?? 0) + cpu);
+  }
+  return byRole;
 }
 
 function statCpuUs(path: string): number | undefined {

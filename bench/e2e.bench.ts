@@ -7,8 +7,9 @@
  *   on 2 cores the webhook app and this harness would otherwise share its event loop, so its CPU and
  *   event-loop figures would include them. A preloaded probe (bench/e2e-probe.ts) reports the child's
  *   event-loop delay and the garbage collector's pauses of its main thread (`GC µs/call`) over IPC;
- *   its CPU comes from /proc/<pid>/stat (its main thread's apart, from /proc/<pid>/task/<pid>/stat:
- *   the event loop, against SQLite's thread and the GC's helpers), its RSS from the probe.
+ *   its CPU comes from /proc/<pid>/stat, and by thread from /proc/<pid>/task/<tid>/stat: the main thread
+ *   (the event loop), the I/O and SQLite threads by the names the engine gives them (ThreadNames), and
+ *   the rest (V8's GC and compiler helpers, libuv). Its RSS comes from the probe.
  * - Callers: SIPp with a copy of /work/shared/peers/sipp/uac.xml (INVITE with SDP → 200 → ACK → hold
  *   HOLD_MS → BYE), callee: SIPp with a copy of peers/sipp/uas.xml (180, 200 with SDP, ACK, BYE).
  *   `-deadcall_wait 3000`. The copies (bench/e2e-media.ts, written into the temp dir) carry media:
@@ -61,13 +62,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ThreadNames } from '../src/kernel/index.js';
 import type { ProbeReply, ProbeRequest } from './e2e-probe.js';
 import { writeMediaScenarios } from './e2e-media.js';
-import { machineBusyUs, mainThreadCpuUs, procCpuUs, runUac, startUas, stopChild, type UacResult, type Uas } from './e2e-sipp.js';
+import { machineBusyUs, procCpuUs, runUac, startUas, stopChild, threadCpuUs, type ThreadRole, type UacResult, type Uas } from './e2e-sipp.js';
 import { measureKamailioProxy } from './kamailio-baseline.js';
 import type { BenchFigures, BenchSuite } from './suite.js';
 
@@ -205,6 +207,10 @@ interface Step {
   engineUsPerCall: number;
   /** The part of engineUsPerCall spent on the engine's main thread (its event loop). */
   engineMainUsPerCall: number;
+  /** engineUsPerCall by thread (the main thread's is engineMainUsPerCall). */
+  threadUsPerCall: Map<ThreadRole, number>;
+  /** CPU every process on the machine used, per call: what the engine, SIPp and the webhook app share. */
+  machineUsPerCall: number;
   /** Of engineMainUsPerCall: the garbage collector's pauses of the main thread (helper threads not included). */
   engineGcUsPerCall: number;
   /** Of engineGcUsPerCall: the young generation's (scavenges); the rest is marking and compaction. */
@@ -245,7 +251,7 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
   const [measured, echoPerCall] = await echoedPerCall(callee, calls, async () => {
     await engine.probe('reset');
     const cpu0 = procCpuUs(engine.pid) ?? 0;
-    const main0 = mainThreadCpuUs(engine.pid) ?? 0;
+    const threads0 = threadCpuUs(engine.pid);
     const busy0 = machineBusyUs();
     const app0 = process.cpuUsage();
     const t0 = performance.now();
@@ -254,22 +260,26 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
       uac,
       wallUs: (performance.now() - t0) * 1000,
       engineUs: (procCpuUs(engine.pid) ?? cpu0) - cpu0,
-      mainUs: (mainThreadCpuUs(engine.pid) ?? main0) - main0,
+      threadUs: new Map([...threadCpuUs(engine.pid)].map(([role, us]) => [role, us - (threads0.get(role) ?? 0)])),
       busyUs: machineBusyUs() - busy0,
       app: process.cpuUsage(app0),
       lag: await engine.probe('lag'),
     };
   });
-  const { uac, wallUs, engineUs, mainUs, busyUs, app, lag } = measured;
+  const { uac, wallUs, engineUs, threadUs, busyUs, app, lag } = measured;
+  const handled = Math.max(1, uac.ok + uac.failed);
+  const threadUsPerCall = new Map([...threadUs].map(([role, us]) => [role, us / handled]));
   return {
     uac,
     engineCpuPct: (100 * engineUs) / wallUs,
-    engineUsPerCall: engineUs / Math.max(1, uac.ok + uac.failed),
-    engineMainUsPerCall: mainUs / Math.max(1, uac.ok + uac.failed),
-    engineGcUsPerCall: (1000 * (lag.gcYoungMs + lag.gcOtherMs)) / Math.max(1, uac.ok + uac.failed),
-    engineGcYoungUsPerCall: (1000 * lag.gcYoungMs) / Math.max(1, uac.ok + uac.failed),
-    scavengeSurvivedKiBPerCall: lag.scavengeSurvivedBytes / 1024 / Math.max(1, uac.ok + uac.failed),
-    scavengePromotedKiBPerCall: lag.scavengePromotedBytes / 1024 / Math.max(1, uac.ok + uac.failed),
+    engineUsPerCall: engineUs / handled,
+    engineMainUsPerCall: threadUsPerCall.get('main') ?? 0,
+    threadUsPerCall,
+    machineUsPerCall: busyUs / handled,
+    engineGcUsPerCall: (1000 * (lag.gcYoungMs + lag.gcOtherMs)) / handled,
+    engineGcYoungUsPerCall: (1000 * lag.gcYoungMs) / handled,
+    scavengeSurvivedKiBPerCall: lag.scavengeSurvivedBytes / 1024 / handled,
+    scavengePromotedKiBPerCall: lag.scavengePromotedBytes / 1024 / handled,
     uacCpuPct: (100 * uac.uacCpuUs) / wallUs,
     appCpuPct: (100 * (app.user + app.system)) / wallUs,
     machineCpuPct: (100 * busyUs) / wallUs,
@@ -334,6 +344,21 @@ function gcSplitLine(step: Pick<Step, 'engineGcUsPerCall' | 'engineGcYoungUsPerC
   return (
     `    GC pauses per call: ${young.toFixed(0)} µs scavenging, ${(step.engineGcUsPerCall - young).toFixed(0)} µs marking and compacting; ` +
     `scavenges copied ${step.scavengeSurvivedKiBPerCall.toFixed(1)} KiB a call within the young generation and promoted ${step.scavengePromotedKiBPerCall.toFixed(1)} KiB`
+  );
+}
+
+/**
+ * Where a call's CPU went, by thread of the engine, and on the whole machine (the engine, both SIPps,
+ * the webhook app and anything else running). The machine's figure over its cores bounds the rate: a
+ * rate fails once the machine is busy, even with the engine's main thread below a core.
+ */
+function threadsLine(step: Pick<Step, 'threadUsPerCall' | 'machineUsPerCall'>): string {
+  const us = (role: ThreadRole): string => (step.threadUsPerCall.get(role) ?? 0).toFixed(0);
+  const cores = availableParallelism();
+  return (
+    `    CPU per call: engine main thread ${us('main')} µs, I/O thread (${ThreadNames.io}) ${us(ThreadNames.io)}, ` +
+    `SQLite thread (${ThreadNames.sqlite}) ${us(ThreadNames.sqlite)}, the rest (V8's GC and compiler helpers, libuv) ${us('other')}; ` +
+    `whole machine ${step.machineUsPerCall.toFixed(0)} µs: ${cores} cores fully busy at ~${Math.round((cores * 1e6) / step.machineUsPerCall)} calls/s`
   );
 }
 
@@ -513,6 +538,7 @@ export const suite: BenchSuite = {
           log(`${row(step)}  (held for ${CONFIRM_S} s)`);
           log(stallLine(step));
           log(gcSplitLine(step));
+          log(threadsLine(step));
           if (step.pass) heldLong = rate;
           else failedAbove = rate;
           rate = nextConfirmation(rate, step.pass, { best, lower, heldLong, failedAbove });
@@ -527,6 +553,7 @@ export const suite: BenchSuite = {
         log(`${row(step)}  (held for ${CONFIRM_S} s, asked for)`);
         log(stallLine(step));
         log(gcSplitLine(step));
+        log(threadsLine(step));
         figures[`Held${CONFIRM_S}sAt${rate}Cps`] = step.pass ? 'PASS' : `FAIL (${step.uac.failed} of ${step.uac.calls} failed)`;
       }
       figures['MaxCleanCps'] = best;
@@ -537,12 +564,15 @@ export const suite: BenchSuite = {
       if (bestStep !== undefined) {
         log(
           `engine CPU at ${best}/s: ${bestStep.engineUsPerCall.toFixed(0)} µs per call → ~${Math.round(1e6 / bestStep.engineUsPerCall)} calls/s on a core of its own; ` +
-            `its main thread ${bestStep.engineMainUsPerCall.toFixed(0)} µs (the rest: SQLite's thread, the GC's helpers), ` +
+            `its main thread ${bestStep.engineMainUsPerCall.toFixed(0)} µs (the rest: the I/O and SQLite threads, the GC's helpers), ` +
             `of which ${bestStep.engineGcUsPerCall.toFixed(0)} µs paused for garbage collection`,
         );
         figures['AtMaxEngineCpuPct'] = Number(bestStep.engineCpuPct.toFixed(0));
         figures['AtMaxEngineUsPerCall'] = Number(bestStep.engineUsPerCall.toFixed(0));
         figures['AtMaxEngineMainThreadUsPerCall'] = Number(bestStep.engineMainUsPerCall.toFixed(0));
+        figures['AtMaxEngineIoThreadUsPerCall'] = Number((bestStep.threadUsPerCall.get(ThreadNames.io) ?? 0).toFixed(0));
+        figures['AtMaxEngineSqliteThreadUsPerCall'] = Number((bestStep.threadUsPerCall.get(ThreadNames.sqlite) ?? 0).toFixed(0));
+        figures['AtMaxMachineUsPerCall'] = Number(bestStep.machineUsPerCall.toFixed(0));
         figures['AtMaxEngineGcPauseUsPerCall'] = Number(bestStep.engineGcUsPerCall.toFixed(0));
         figures['AtMaxScavengeSurvivedKiBPerCall'] = Number(bestStep.scavengeSurvivedKiBPerCall.toFixed(1));
         figures['AtMaxScavengePromotedKiBPerCall'] = Number(bestStep.scavengePromotedKiBPerCall.toFixed(1));

@@ -53,7 +53,7 @@ import {
   type DatagramSocket,
   type RemoteEndpoint,
 } from '../src/media/index.js';
-import { freeUdpPort, machineBusyUs, mainThreadCpuUs, procCpuUs, stopChild } from './e2e-sipp.js';
+import { freeUdpPort, machineBusyUs, procCpuUs, stopChild, threadCpuUs } from './e2e-sipp.js';
 import {
   HOST,
   IpcChild,
@@ -518,14 +518,14 @@ async function measure(load: Load, relay: MeasuredRelay, external: boolean, rate
   const loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const own0 = ownCpuUs();
-  const main0 = mainThreadCpuUs(process.pid) ?? Number.NaN;
+  const main0 = threadCpuUs(process.pid).get('main') ?? Number.NaN;
   const relay0 = relay.cpuUs();
   const wall0 = performance.now();
   const result = await load.ask<LoadResult>({ cmd: 'run', rate, durationS, drainMs: 500 }, 'result', (durationS + 8) * 1000);
   const wallUs = (performance.now() - wall0) * 1000;
   const relayCpuUs = relay.cpuUs() - relay0;
   const ownUs = ownCpuUs() - own0;
-  const mainUs = (mainThreadCpuUs(process.pid) ?? Number.NaN) - main0;
+  const mainUs = (threadCpuUs(process.pid).get('main') ?? Number.NaN) - main0;
   loopDelay.disable();
   const othersUs = machineBusyUs() - busy0 - ownUs - (external ? relayCpuUs : 0) - result.cpuUs;
   return {

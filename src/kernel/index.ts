@@ -7,4 +7,5 @@ export { formatRfc2822 } from './rfc2822.js';
 export { EventLoopLagSensor } from './event-loop-lag.js';
 export { abortQuietly } from './abort.js';
 export { noBytes, ownedBytes, ownedString } from './owned-bytes.js';
+export { ThreadNames, type ThreadName, nameThreadStatement } from './thread-names.js';
 export * from './datagram/index.js';

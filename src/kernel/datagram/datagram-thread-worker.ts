@@ -22,6 +22,7 @@
  *   then the datagram.
  */
 
+import { nameThreadStatement, ThreadNames } from '../thread-names.js';
 import type { RtpForwarding, RtpForwardingProgress } from './datagram-socket.js';
 
 /** Bytes before a sent datagram in its record. */
@@ -120,6 +121,7 @@ export type FromThread =
  */
 export const datagramWorkerSource = `
 'use strict';
+${nameThreadStatement(ThreadNames.io)}
 const { parentPort, workerData } = require('node:worker_threads');
 const dgram = require('node:dgram');
 const counters = new Int32Array(workerData.counters);

@@ -8,7 +8,7 @@
  * runs it on the calling thread (for tools and tests that have no pacing to protect).
  */
 import { Worker } from 'node:worker_threads';
-import { DialtoneError, ErrorCodes } from '../../kernel/index.js';
+import { DialtoneError, ErrorCodes, nameThreadStatement, ThreadNames } from '../../kernel/index.js';
 
 export interface EspeakEngine {
   /** Speaks `text` with the eSpeak voice `voice` ("en-us+f3"), returning the 22 050 Hz WAV it wrote. */
@@ -60,6 +60,7 @@ export class InProcessEspeakEngine implements EspeakEngine {
  * tsc does not copy a .js one into dist. It only runs the command line it is given, one at a time.
  */
 const workerSource = `
+${nameThreadStatement(ThreadNames.speech)}
 const { parentPort, workerData } = require('node:worker_threads');
 let queue = Promise.resolve();
 parentPort.on('message', ({ id, args, text }) => {

@@ -3,6 +3,8 @@
  * order it got them, one reply per request, so replies need no ids.
  */
 
+import { nameThreadStatement, ThreadNames } from '../../kernel/index.js';
+
 /** One SQL statement for the worker to run. */
 export interface WorkerStatement {
   readonly sql: string;
@@ -66,6 +68,7 @@ export interface WorkerData {
  */
 export const workerSource = `
 'use strict';
+${nameThreadStatement(ThreadNames.sqlite)}
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.betterSqlite3Path);
 const noTransactionCode = ${JSON.stringify(noTransactionCode)};
