@@ -12,7 +12,10 @@ export const redactedMark = '[redacted]';
 const passwordName = '[A-Za-z0-9_.-]*password';
 const passwordKey = /password$/i;
 
-const rules: ReadonlyArray<{ pattern: RegExp; replace: (...groups: string[]) => string }> = [
+type Rule = { pattern: RegExp; replace: (...groups: string[]) => string };
+
+/** The rules for a name ending in "password"; none can match a text without that word. */
+const namedPasswordRules: readonly Rule[] = [
   // Markup and other XML attributes: password="…" or password='…'.
   {
     pattern: new RegExp(`\\b(${passwordName}\\s*=\\s*)(?:"[^"]*"|'[^']*')`, 'gi'),
@@ -33,21 +36,32 @@ const rules: ReadonlyArray<{ pattern: RegExp; replace: (...groups: string[]) => 
     pattern: new RegExp(`(^|[?&;\\s])(${passwordName}=)(?!["'])[^&;\\s]*`, 'gim'),
     replace: (_match, lead, name) => `${lead}${name}${redactedMark}`,
   },
-  // URI userinfo (RFC 3261 §19.1.1, RFC 3986 §3.2.1): sip:user:password@host, http://user:pass@host.
-  // The user part excludes ':' and '@', so sip:alice@host:5060 (a port, no password) is left alone.
-  {
-    pattern: /\b((?:sips?|https?|wss?|tel|[a-z][a-z0-9+.-]*):(?:\/\/)?[^\s:@/;?<>"']+):([^\s@/<>"']+)@/gi,
-    replace: (_match, userPart) => `${userPart}:${redactedMark}@`,
-  },
 ];
+
+// URI userinfo (RFC 3261 §19.1.1, RFC 3986 §3.2.1): sip:user:password@host, http://user:pass@host.
+// The user part excludes ':' and '@', so sip:alice@host:5060 (a port, no password) is left alone.
+const userinfoRule: Rule = {
+  pattern: /\b((?:sips?|https?|wss?|tel|[a-z][a-z0-9+.-]*):(?:\/\/)?[^\s:@/;?<>"']+):([^\s@/<>"']+)@/gi,
+  replace: (_match, userPart) => `${userPart}:${redactedMark}@`,
+};
+
+const passwordWord = /password/i;
 
 /** Returns `text` with every password it can recognise replaced by `[redacted]`. */
 export function redactText(text: string): string {
+  // Every value the store writes comes through here, and most (call parameters, plain URIs) hold
+  // neither the word nor an '@': those skip the scans that cannot match them.
+  const named = passwordWord.test(text);
+  const userinfo = text.includes('@');
+  if (!named && !userinfo) return text;
   let result = text;
-  for (const rule of rules) {
-    result = result.replace(rule.pattern, rule.replace as (substring: string, ...args: string[]) => string);
-  }
+  if (named) for (const rule of namedPasswordRules) result = apply(rule, result);
+  if (userinfo) result = apply(userinfoRule, result);
   return result;
+}
+
+function apply(rule: Rule, text: string): string {
+  return text.replace(rule.pattern, rule.replace as (substring: string, ...args: string[]) => string);
 }
 
 /** `redactText` for optional values, so callers need not branch on null. */
