@@ -66,6 +66,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { engineNodeFlags } from '../src/cli/engine-node-flags.js';
 import { ThreadNames } from '../src/kernel/index.js';
 import type { ProbeReply, ProbeRequest } from './e2e-probe.js';
 import { writeMediaScenarios } from './e2e-media.js';
@@ -138,9 +139,11 @@ export class EngineProcess {
 
   constructor(configFile: string, voiceUrl: string, profDir: string | undefined) {
     this.stopGraceMs = profDir === undefined ? 10_000 : 60_000;
-    // DIALTONE_BENCH_ENGINE_NODE_FLAGS: V8/Node flags for the engine alone (not the bench, its webhook app or SIPp).
-    const engineFlags = (process.env['DIALTONE_BENCH_ENGINE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
-    const execArgv = [...engineFlags, '--import', probeUrl];
+    // The engine runs with the flags its launchers give it; DIALTONE_BENCH_ENGINE_NODE_FLAGS adds V8/Node
+    // flags for the engine alone (not the bench, its webhook app or SIPp), after them: the last of a flag
+    // given twice wins, so `--v8-pool-size=4` measures Node's default.
+    const extraFlags = (process.env['DIALTONE_BENCH_ENGINE_NODE_FLAGS'] ?? '').split(' ').filter((flag) => flag !== '');
+    const execArgv = [...engineNodeFlags, ...extraFlags, '--import', probeUrl];
     if (profDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=e2e-engine-${Date.now()}.cpuprofile`);
     this.child = spawn(process.execPath, [...execArgv, binPath, 'start', '--config', configFile, '--voice-url', voiceUrl], {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

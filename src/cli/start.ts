@@ -8,6 +8,7 @@ import { type ConfigFlags, loadConfig, v8FlagsFor } from '../config/index.js';
 import { createJsonLogger, isDialtoneError } from '../kernel/index.js';
 import { type Engine, startEngine } from '../main.js';
 import { formatEndpoint } from '../sip/transport/index.js';
+import { missingEngineNodeFlags } from './engine-node-flags.js';
 import type { Command, CommandIo } from './main.js';
 
 function parseStartArgs(args: string[]): { configFile?: string; flags: ConfigFlags } {
@@ -42,6 +43,10 @@ function describe(engine: Engine, io: CommandIo): void {
   }
   for (const route of engine.routes) io.stdout(`  route ${route.match.kind === 'any' ? '*' : `${route.match.kind}=${route.match.value}`} → ${route.voiceMethod} ${route.voiceUrl}\n`);
   if (engine.routes.length === 0) io.stdout('  no routes: inbound calls get 404 (give --voice-url URL or routes in --config)\n');
+  const missing = missingEngineNodeFlags(process.execArgv, process.env['NODE_OPTIONS']);
+  if (missing.length > 0) {
+    io.stdout(`  note: Node was started without ${missing.join(' ')} (\`dialtone\` and \`npm start\` pass it): V8 runs 4 helper threads, which lengthen the post-dial delay on a small machine\n`);
+  }
 }
 
 export const startCommand: Command = async (args, io) => {

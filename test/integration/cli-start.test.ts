@@ -3,12 +3,13 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { join } from 'node:path';
 import twilio from 'twilio';
 import { getHeader, parseMessage, type SipRequest, type SipResponse } from '../../src/sip/message/index.js';
+import { engineNodeFlags } from '../../src/cli/engine-node-flags.js';
 import { WebhookApp } from '../e2e/support/harness.js';
 import { assertSippPassed, requireSipp, runSipp } from '../support/sipp.js';
 import { scratchDirectory } from '../support/scratch-directory.js';
@@ -26,8 +27,13 @@ interface RunningDialtone {
 }
 
 /** `dialtone start ARGS` from the built CLI, with Node flags `nodeFlags` and `env` over this environment. */
-function startDialtone(args: string[], options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): RunningDialtone {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), bin, 'start', ...args], {
+/**
+ * `node [nodeFlags] bin/dialtone.mjs start ARGS`, or with `asExecutable` the way an installed `dialtone`
+ * runs: the file itself, whose #! line chooses node and its flags.
+ */
+function startDialtone(args: string[], options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; asExecutable?: boolean } = {}): RunningDialtone {
+  const [command, commandArgs] = options.asExecutable === true ? [bin, ['start', ...args]] : [process.execPath, [...(options.nodeFlags ?? []), bin, 'start', ...args]];
+  const child = spawn(command, commandArgs, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
   });
@@ -151,6 +157,7 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
     const tcpPort = Number(/SIP\s+tcp:127\.0\.0\.1:(\d+)/.exec(dialtone.output())?.[1]);
     assert.ok(udpPort > 0 && tcpPort > 0, dialtone.output());
 
+    assert.match(dialtone.output(), /note: Node was started without --v8-pool-size=0/, 'run as `node bin/dialtone.mjs`, without the flag');
     const stored = JSON.parse(await readFile(join(dir, 'data', 'default-account.json'), 'utf8')) as { sid: string; authToken: string };
     assert.match(dialtone.output(), new RegExp(`account ${stored.sid}\\s+auth token ${stored.authToken}`));
 
@@ -180,6 +187,25 @@ test('dialtone start serves SIP over UDP and TCP, keeps the default account, and
   const [code] = (await once(child, 'exit')) as [number | null];
   assert.equal(code, 0, dialtone.errors());
   assert.match(dialtone.output(), /SIGTERM: stopping/);
+});
+
+test('the dialtone executable starts Node with the engine\'s flags: V8 gets as many helper threads as the machine spares', { skip: process.platform !== 'linux', timeout: 30_000 }, async (t) => {
+  const dir = await scratchDirectory(t, 'start');
+  const config = join(dir, 'dialtone.yaml');
+  await writeFile(config, 'sip:\n  listen: ["udp:127.0.0.1:0"]\nhttp:\n  listen: "127.0.0.1:0"\n');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env['NODE_OPTIONS'];
+  const dialtone = startDialtone(['--config', config, '--data', join(dir, 'data')], { asExecutable: true, env });
+  try {
+    await dialtone.until(() => /SIP\s+udp:/.test(dialtone.output()));
+    const commandLine = readFileSync(`/proc/${dialtone.child.pid}/cmdline`, 'utf8').split('\0');
+    for (const flag of engineNodeFlags) assert.ok(commandLine.includes(flag), commandLine.join(' '));
+    assert.doesNotMatch(dialtone.output(), /note: Node was started without/);
+  } finally {
+    dialtone.child.kill('SIGTERM');
+  }
+  const [code] = (await once(dialtone.child, 'exit')) as [number | null];
+  assert.equal(code, 0, dialtone.errors());
 });
 
 /**
