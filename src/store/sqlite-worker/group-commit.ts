@@ -26,14 +26,18 @@
  * waits for one write before issuing the next (a call's chain of status writes) pays a commit for each,
  * where the synchronous connection this replaces had them all done before it returned to the event loop.
  *
- * Batches start at most once per `minBatchIntervalMs` (default 10 ms); a batch after a quiet spell
+ * Batches start at most once per `minBatchIntervalMs` (default 20 ms); a batch after a quiet spell
  * starts at once. Without it, under a steady stream of calls the queue was nearly always empty when a
  * batch ended, so every statement of every call paid a BEGIN, a COMMIT and an fsync of its own (7
  * commits and round trips to the worker per `<Dial>`ed call at 100 calls/s). Held to one batch per
  * interval they share them: at 100 calls/s the engine's CPU per call fell by 12–13 % (its main thread
- * 6–8 %, its other threads, SQLite's and the garbage collector's, 22–24 %). What it costs is up to one
- * interval before a write issued under load is durable (the call flow awaits none), and one interval
- * per statement for a caller that issues them one after another while others keep the store busy.
+ * 6–8 %, its other threads, SQLite's and the garbage collector's, 22–24 %). 20 ms rather than 10
+ * halves the commits again: at 300 calls/s SQLite's thread spent ~265 µs a call instead of ~330, and
+ * the whole machine (fsync's journal work included) ~4,030 instead of ~4,300 (two pairs of holds,
+ * docs/performance.md, stop 22). What it costs is up to one interval before a write issued under load
+ * is durable (the call flow awaits none; a REST request that creates a call answers that much later),
+ * and one interval per statement for a caller that issues them one after another while others keep
+ * the store busy.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CompiledQuery, QueryResult } from 'kysely';
@@ -69,7 +73,7 @@ interface Awaiting {
 
 /** Most units in one batch, so that a steady stream of work still commits now and then. */
 const maxUnitsPerBatch = 512;
-const defaultMinBatchIntervalMs = 10;
+const defaultMinBatchIntervalMs = 20;
 const savepointName = 'dialtone_unit';
 
 export interface GroupCommitOptions {
