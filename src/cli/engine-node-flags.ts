@@ -5,8 +5,8 @@
  * `--v8-pool-size=0` sizes V8's pool of helper threads to the machine: one fewer than its cores, at
  * least one, where Node's default is four whatever the machine. On 2 cores, four helpers scavenging
  * and marking beside the engine took the core its main thread needed while a call was being set up:
- * the engine-added post-dial delay's 99th percentile at 100 calls/s had a median of 28.6 ms over five
- * runs with four helpers, 8.5 ms with one (docs/performance.md, stop 22).
+ * the engine-added post-dial delay's 99th percentile at 100 calls/s had a median of 25.9 ms with four
+ * helpers and 8.5 ms with one, over nine runs of each (docs/performance.md, stop 22).
  */
 export const engineNodeFlags: readonly string[] = ['--v8-pool-size=0'];
 
