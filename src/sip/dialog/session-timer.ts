@@ -11,6 +11,7 @@
  * that INVITE or UPDATE), so outcomes also say whether the refresher is this end (`localRefresher`).
  */
 import { type Clock, DialtoneError, ErrorCodes, type Logger, type TimerHandle } from '../../kernel/index.js';
+import { listElements } from '../message/get-header.js';
 import type { HeaderField } from '../message/types.js';
 
 /** RFC 4028 §4, §5: no session interval or Min-SE below 90 seconds. */
@@ -90,7 +91,7 @@ export function formatMinSe(seconds: number): string {
 
 /** Whether Supported/Require values (one or many, comma lists allowed) carry an option tag. */
 export function hasOptionTag(values: readonly string[], tag: string = TIMER_OPTION_TAG): boolean {
-  return values.some((value) => value.split(',').some((token) => token.trim().toLowerCase() === tag));
+  return listElements(values).some((token) => token.toLowerCase() === tag);
 }
 
 /** What a negotiation settled: no timer, or an interval and who refreshes. */

@@ -5,7 +5,7 @@
 import { randomToken } from '../../kernel/index.js';
 import type { HeaderField, SipRequest, SipResponse } from './types.js';
 import { createResponse } from './create-response.js';
-import { getHeader, getHeaders } from './get-header.js';
+import { getHeader, getListValues } from './get-header.js';
 
 export interface EndpointCapabilities {
   /** Methods the UAS implements, as written on the wire (RFC 3261 §8.2.1; listed in Allow). */
@@ -35,14 +35,6 @@ const knownMethods: ReadonlySet<string> = new Set([
 ]);
 
 const defaultContentTypes = ['application/sdp'];
-
-/**
- * The values of a list header (RFC 3261 §7.3.1). The parser gives one field per value; a message built
- * in memory may hold "a, b" in one field, which means the same.
- */
-function listValues(request: SipRequest, name: string): string[] {
-  return getHeaders(request, name).flatMap((value) => (value.includes(',') ? value.split(',').map((part) => part.trim()) : [value]));
-}
 
 /** "type/subtype" of a media-type, lower-cased, without parameters. */
 function mediaType(value: string): string {
@@ -104,7 +96,7 @@ export function checkRequestAsEndpoint(request: SipRequest, options: EndpointCap
   // ignored" in CANCEL (and in ACK, handled above). Proxy-Require is for proxies and ignored here.
   if (request.method !== 'CANCEL') {
     const supported = new Set((options.extensions ?? []).map((tag) => tag.toLowerCase()));
-    const unsupported = listValues(request, 'Require').filter((tag) => tag !== '' && !supported.has(tag.toLowerCase()));
+    const unsupported = getListValues(request, 'Require').filter((tag) => tag !== '' && !supported.has(tag.toLowerCase()));
     if (unsupported.length > 0) {
       return reject(420, undefined, unsupported.map((tag) => ({ name: 'Unsupported', value: tag })));
     }
@@ -125,7 +117,7 @@ export function checkRequestAsEndpoint(request: SipRequest, options: EndpointCap
       return reject(415, undefined, [{ name: 'Accept', value: types.join(', ') }]);
     }
     const encodings = new Set(['identity', ...(options.contentEncodings ?? [])].map((coding) => coding.toLowerCase()));
-    const unknownEncoding = listValues(request, 'Content-Encoding').some((coding) => coding !== '' && !encodings.has(coding.toLowerCase()));
+    const unknownEncoding = getListValues(request, 'Content-Encoding').some((coding) => coding !== '' && !encodings.has(coding.toLowerCase()));
     if (unknownEncoding) {
       return reject(415, undefined, [
         { name: 'Accept-Encoding', value: [...encodings].join(', ') },
@@ -137,7 +129,7 @@ export function checkRequestAsEndpoint(request: SipRequest, options: EndpointCap
   // RFC 3261 §21.4.7 / RFC 4475 §3.3.15: the answer to an INVITE carries SDP (RFC 3264); when Accept
   // (RFC 3261 §20.1) rules that out, no acceptable response can carry it: 406 Not Acceptable.
   if (request.method === 'INVITE') {
-    const ranges = listValues(request, 'Accept');
+    const ranges = getListValues(request, 'Accept');
     const answerTypes = (options.answerContentTypes ?? defaultContentTypes).map(mediaType);
     // RFC 3261 §20.1: an empty Accept means no format is acceptable; an absent one means application/sdp.
     if (ranges.length > 0 && !answerTypes.some((type) => ranges.some((range) => range !== '' && accepts(range, type)))) {

@@ -44,6 +44,20 @@ export function getHeaders(message: SipMessage, name: string): string[] {
   }
 }
 
+/**
+ * The elements of a list header's values (RFC 3261 §7.3.1), trimmed: the parser gives one field per
+ * element, but a message built in memory, or a caller's list of values, may hold "a, b" in one field,
+ * which means the same. An empty value stays an empty element (an empty Accept means something).
+ */
+export function listElements(values: readonly string[]): string[] {
+  return values.flatMap((value) => value.split(',').map((element) => element.trim()));
+}
+
+/** listElements of every value of the header. */
+export function getListValues(message: SipMessage, name: string): string[] {
+  return listElements(getHeaders(message, name));
+}
+
 /** The first value of the header, or undefined when absent. */
 export function getHeader(message: SipMessage, name: string): string | undefined {
   return getHeaders(message, name)[0];

@@ -9,7 +9,7 @@ export { type ParseLimits, type SipParseError, type ParseResult, defaultParseLim
 export { serializeMessage } from './serialize-message.js';
 export { parseUri, parseUriDetailed, formatUri, type UriParseResult } from './sip-uri.js';
 export { parseNameAddr, parseNameAddrDetailed, formatNameAddr, type NameAddrParseResult } from './name-addr.js';
-export { getHeader, getHeaders } from './get-header.js';
+export { getHeader, getHeaders, getListValues, listElements } from './get-header.js';
 export { createResponse, createErrorResponse, type CreateResponseOptions } from './create-response.js';
 export { createRawErrorResponse } from './create-raw-error-response.js';
 export { checkRequestAsEndpoint, type EndpointCapabilities } from './check-request-as-endpoint.js';

@@ -29,7 +29,7 @@ import {
   type SessionTimerOutcome,
 } from '../dialog/index.js';
 import type { Resolver } from '../locate/index.js';
-import { createResponse, getHeader, getHeaders, type HeaderField, type SipRequest, type SipResponse } from '../message/index.js';
+import { createResponse, getHeader, getHeaders, listElements, type HeaderField, type SipRequest, type SipResponse } from '../message/index.js';
 import type { ClientTransactionUser, InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
 import type { ReceivedMessage, TransportProtocol } from '../transport/index.js';
 import { TypedEvents } from '../../kernel/index.js';
@@ -160,7 +160,7 @@ export class SipCall implements DialogOwner {
       this.core.logger.error('call listener threw', { event: String(event), error: String(error) }));
     this.endedPromise = new Promise((resolve) => (this.resolveEnded = resolve));
     this.minSe = init.minSe ?? MIN_SESSION_EXPIRES;
-    this.peerTakesUpdate = (init.peerAllow ?? []).some((value) => value.split(',').some((method) => method.trim().toUpperCase() === 'UPDATE'));
+    this.peerTakesUpdate = listElements(init.peerAllow ?? []).some((method) => method.toUpperCase() === 'UPDATE');
     this.sessionTimer = new SessionTimer({
       clock: this.core.clock,
       logger: this.core.logger,
