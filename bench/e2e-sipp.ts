@@ -182,22 +182,84 @@ export interface UacResult {
   rtAvgMs: number;
   rtP50: string;
   rtP99: string;
+  /** Why and when calls failed, by SIPp's counters and error log (failureCauses; '' when none did). */
+  failureCauses: string;
   exitCode: number | null;
   uacCpuUs: number;
   wallMs: number;
 }
 
-function csvLast(file: string): Map<string, string> {
+/** SIPp's statistics rows (one per -fd period, the last one at the end), each as column → value. */
+function csvRows(file: string): Array<Map<string, string>> {
   const lines = readFileSync(file, 'utf8').trim().split('\n');
   const header = lines[0]!.split(';');
-  const last = lines[lines.length - 1]!.split(';');
-  return new Map(header.map((name, i) => [name, last[i] ?? '']));
+  return lines.slice(1).map((line) => {
+    const values = line.split(';');
+    return new Map(header.map((name, i) => [name, values[i] ?? '']));
+  });
+}
+
+/** A statistics row's time column ("date\ttime\tepoch") in epoch seconds. */
+function epochS(row: Map<string, string>, name: string): number {
+  return Number((row.get(name) ?? '').split('\t').pop());
+}
+
+/** The seconds of the run in which calls failed, from the periodic rows: "s3–s5 of 61" ('' when none did). */
+function failureSpan(rows: ReadonlyArray<Map<string, string>>): string {
+  const start = epochS(rows[0]!, 'StartTime');
+  const seconds = rows.filter((row) => Number(row.get('FailedCall(P)')) > 0).map((row) => Math.round(epochS(row, 'CurrentTime') - start));
+  if (seconds.length === 0) return '';
+  const end = Math.round(epochS(rows[rows.length - 1]!, 'CurrentTime') - start);
+  const first = Math.min(...seconds);
+  const last = Math.max(...seconds);
+  return `${first === last ? `s${first}` : `s${first}–s${last}`} of ${end}`;
+}
+
+/**
+ * What SIPp aborted calls on (its -trace_err log, "while expecting '100' (index 1), received 'SIP/2.0
+ * 503 …"), by the received message's first line, counted: "SIP/2.0 503 Service Unavailable 744".
+ */
+function unexpectedMessages(errorLog: string): string {
+  if (!existsSync(errorLog)) return '';
+  const counts = new Map<string, number>();
+  for (const match of readFileSync(errorLog, 'utf8').matchAll(/while expecting '[^']*' \(index \d+\), received '([^\r\n]*)/g)) {
+    const firstLine = match[1]!.trim();
+    counts.set(firstLine, (counts.get(firstLine) ?? 0) + 1);
+  }
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([firstLine, count]) => `'${firstLine}' ${count}`)
+    .join(', ');
 }
 
 function durationMs(text: string | undefined): number {
   const parts = (text ?? '').split(':').map(Number);
   if (parts.length < 4) return Number.NaN;
   return (parts[0]! * 3600 + parts[1]! * 60 + parts[2]!) * 1000 + parts[3]! / 1000;
+}
+
+/**
+ * SIPp's Failed<Cause>(C) counters that are not zero (FailedCall(C) is their total), largest first,
+ * with what the unexpected messages were and when calls failed:
+ * "UnexpectedMessage 744 ('SIP/2.0 503 Service Unavailable' 744); in s3–s5 of 61".
+ */
+function failureCauses(rows: ReadonlyArray<Map<string, string>>, errorLog: string): string {
+  const final = rows[rows.length - 1]!;
+  const causes = [...final]
+    .flatMap(([name, value]) => {
+      const cause = /^Failed(\w+)\(C\)$/.exec(name)?.[1];
+      const count = Number(value);
+      return cause === undefined || cause === 'Call' || !(count > 0) ? [] : [{ cause, count }];
+    })
+    .sort((a, b) => b.count - a.count)
+    .map(({ cause, count }) => {
+      const received = cause === 'UnexpectedMessage' ? unexpectedMessages(errorLog) : '';
+      return received === '' ? `${cause} ${count}` : `${cause} ${count} (${received})`;
+    });
+  if (causes.length === 0) return '';
+  const span = failureSpan(rows);
+  return span === '' ? causes.join(', ') : `${causes.join(', ')}; in ${span}`;
 }
 
 function bucket(row: Map<string, string>, prefix: string, pct: number): string {
@@ -227,14 +289,16 @@ export interface UacOptions {
 /** One SIPp UAC run: `calls` calls at `rate`/s, bounded by SIPp's -timeout and a kill guard. */
 export async function runUac(options: UacOptions): Promise<UacResult> {
   const { dir, rate, calls, holdMs } = options;
-  const csv = join(dir, `uac_r${rate}_${Date.now()}.csv`);
+  const runName = `uac_r${rate}_${Date.now()}`;
+  const csv = join(dir, `${runName}.csv`);
+  const errorLog = join(dir, `${runName}_errors.log`);
   const limitS = Math.ceil(calls / rate) * 2 + Math.ceil(holdMs / 1000) + 15;
   const port = await freeUdpPort();
   const mediaPort = await freeUdpPort();
   const args = [
     '-sf', options.scenario, '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort),
     '-r', String(rate), '-rp', '1000', '-m', String(calls), '-l', '200000', ...common,
-    '-timeout', `${limitS}s`, '-recv_timeout', '10s', '-trace_stat', '-stf', csv, '-fd', '1',
+    '-timeout', `${limitS}s`, '-recv_timeout', '10s', '-trace_stat', '-stf', csv, '-fd', '1', '-trace_err', '-error_file', errorLog,
   ];
   if (options.traceFile !== undefined) args.push('-trace_msg', '-message_file', options.traceFile);
   args.push(options.target);
@@ -252,28 +316,29 @@ export async function runUac(options: UacOptions): Promise<UacResult> {
   clearInterval(tick);
   clearTimeout(guard);
   const wallMs = performance.now() - started;
-  const none: UacResult = { rate, calls, ok: 0, failed: calls, retrans: 0, achievedCps: 0, rtAvgMs: Number.NaN, rtP50: 'na', rtP99: 'na', exitCode, uacCpuUs, wallMs };
+  const none: UacResult = { rate, calls, ok: 0, failed: calls, retrans: 0, achievedCps: 0, rtAvgMs: Number.NaN, rtP50: 'na', rtP99: 'na', failureCauses: '', exitCode, uacCpuUs, wallMs };
   if (!existsSync(csv)) {
     if (stderr.trim() !== '') process.stderr.write(`sipp uac: ${stderr}\n`);
     return none;
   }
-  const row = csvLast(csv);
+  const rows = csvRows(csv);
+  const row = rows[rows.length - 1]!;
   const ok = Number(row.get('SuccessfulCall(C)') ?? 0);
   const failed = Number(row.get('FailedCall(C)') ?? 0);
   const retrans = Number(row.get('Retransmissions(C)') ?? 0);
-  const epoch = (name: string): number => Number((row.get(name) ?? '').split('\t').pop());
   const rtAvgMs = durationMs(row.get('ResponseTime1(C)'));
   // Calls were started over the elapsed time less one call's length (SIPp's mean CallLength(C); hold +
   // INVITE→200 when absent): peers/lib/common.sh's rule, with the BYE's round trip counted too.
   const callLengthMs = durationMs(row.get('CallLength(C)'));
   const lengthS = Number.isFinite(callLengthMs) && callLengthMs > 0 ? callLengthMs / 1000 : holdMs / 1000 + (Number.isFinite(rtAvgMs) ? rtAvgMs / 1000 : 0);
-  const span = Math.max(0.001, epoch('CurrentTime') - epoch('StartTime') - lengthS);
+  const span = Math.max(0.001, epochS(row, 'CurrentTime') - epochS(row, 'StartTime') - lengthS);
   return {
     rate, calls, ok, failed, retrans,
     achievedCps: ok / span,
     rtAvgMs,
     rtP50: bucket(row, 'ResponseTimeRepartition1_', 50),
     rtP99: bucket(row, 'ResponseTimeRepartition1_', 99),
+    failureCauses: failed > 0 ? failureCauses(rows, errorLog) : '',
     exitCode, uacCpuUs, wallMs,
   };
 }

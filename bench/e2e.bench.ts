@@ -30,7 +30,9 @@
  * - Ramp: rate R geometric (×2) from 5 calls/s, R × STEP_S calls per step, each step bounded in count
  *   and time; the ramp stops at the first step that fails: failed calls > 0, successful < attempted,
  *   or achieved rate < 97 % of R (peers/README.md's rule, without its retransmission clause:
- *   retransmissions are shown). Then two bisection steps between the last rate held and the first
+ *   retransmissions are shown; a failed step says why: SIPp's failure counters, the first lines of the
+ *   messages it aborted calls on, from its -trace_err log, and the seconds of the step in which calls
+ *   failed, e.g. "UnexpectedMessage 744 ('SIP/2.0 503 Service Unavailable' 744); in s3–s5 of 61"). Then two bisection steps between the last rate held and the first
  *   that failed, each after a 35 s pause: `MaxCleanCps` is the highest rate a 10 s step held with 0
  *   failures. That rate is then held again for 60 s, on a fresh engine warmed up with 200 calls (when
  *   it fails: halfway to the next lower rate the ramp held; when that holds, halfway back up to the
@@ -296,6 +298,12 @@ async function engineStep(engine: EngineProcess, callee: Uas, scenario: string, 
   };
 }
 
+/** After FAIL: SIPp's causes of the failed calls, and its exit code when it was not 0. */
+function failureNote(uac: UacResult): string {
+  const notes = [uac.failureCauses, uac.exitCode === 0 ? '' : `sipp rc ${uac.exitCode}`].filter((note) => note !== '');
+  return notes.length === 0 ? '' : ` (${notes.join('; ')})`;
+}
+
 const header = '  rate  calls     ok  failed  retrans  achieved/s  inv→200 avg/p99 ms  engine CPU%  µs/call (main)  GC µs/call  RSS MiB  lag p99/max ms  sipp% app% all%  echo/call  verdict';
 
 function row(step: Step): string {
@@ -304,7 +312,7 @@ function row(step: Step): string {
     `${String(u.rate).padStart(6)} ${String(u.calls).padStart(6)} ${String(u.ok).padStart(6)} ${String(u.failed).padStart(7)} ${String(u.retrans).padStart(8)}` +
     `  ${u.achievedCps.toFixed(1).padStart(10)}  ${`${u.rtAvgMs.toFixed(1)}/${u.rtP99}`.padStart(18)}  ${step.engineCpuPct.toFixed(0).padStart(11)}` +
     `  ${`${step.engineUsPerCall.toFixed(0)} (${step.engineMainUsPerCall.toFixed(0)})`.padStart(14)}  ${step.engineGcUsPerCall.toFixed(0).padStart(10)}  ${step.rssMiB.toFixed(0).padStart(7)}  ${`${step.lagP99Ms.toFixed(1)}/${step.lagMaxMs.toFixed(0)}`.padStart(14)}` +
-    `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${echoText(step.echoPerCall).padStart(9)}  ${step.pass ? 'PASS' : `FAIL${u.exitCode === 0 ? '' : ` (sipp rc ${u.exitCode})`}`}`
+    `  ${step.uacCpuPct.toFixed(0).padStart(5)} ${step.appCpuPct.toFixed(0).padStart(4)} ${step.machineCpuPct.toFixed(0).padStart(4)}  ${echoText(step.echoPerCall).padStart(9)}  ${step.pass ? 'PASS' : `FAIL${failureNote(u)}`}`
   );
 }
 
@@ -557,7 +565,7 @@ export const suite: BenchSuite = {
         log(stallLine(step));
         log(gcSplitLine(step));
         log(threadsLine(step));
-        figures[`Held${CONFIRM_S}sAt${rate}Cps`] = step.pass ? 'PASS' : `FAIL (${step.uac.failed} of ${step.uac.calls} failed)`;
+        figures[`Held${CONFIRM_S}sAt${rate}Cps`] = step.pass ? 'PASS' : `FAIL (${step.uac.failed} of ${step.uac.calls} failed${step.uac.failureCauses === '' ? '' : `: ${step.uac.failureCauses}`})`;
       }
       figures['MaxCleanCps'] = best;
       figures[`MaxHeld${CONFIRM_S}sCps`] = heldLong ?? `not run (${quick ? 'quick' : 'no step held'})`;
@@ -683,7 +691,7 @@ export const suite: BenchSuite = {
         const ok = passes(uac);
         log(
           `${String(rate).padStart(6)} ${String(uac.calls).padStart(6)} ${String(uac.ok).padStart(6)} ${String(uac.failed).padStart(7)} ${String(uac.retrans).padStart(8)}` +
-            `  ${uac.achievedCps.toFixed(1).padStart(10)}  ${((100 * uac.uacCpuUs) / wallUs).toFixed(0).padStart(5)} ${allPct.toFixed(0).padStart(4)}  ${echoText(echo).padStart(9)}  ${ok ? 'PASS' : 'FAIL'}`,
+            `  ${uac.achievedCps.toFixed(1).padStart(10)}  ${((100 * uac.uacCpuUs) / wallUs).toFixed(0).padStart(5)} ${allPct.toFixed(0).padStart(4)}  ${echoText(echo).padStart(9)}  ${ok ? 'PASS' : `FAIL${failureNote(uac)}`}`,
         );
         if (!ok) {
           baselineCapped = false;
