@@ -1,8 +1,8 @@
-import { write, type MediaDescription, type SessionDescription } from 'sdp-transform';
 import { DialtoneError, ErrorCodes } from '../kernel/index.js';
 import { findCodec, TELEPHONE_EVENT, type CodecInfo, type CodecName } from '../media/codec/index.js';
 import type { MediaDirection } from './media-direction.js';
 import { addressFamily } from './sdp-reading.js';
+import { writeDescription, type WrittenDescription, type WrittenMedia } from './write-description.js';
 
 /** Twilio's default for SIP when markup names no codecs; G.729 is never offered unless asked. */
 export const DEFAULT_OFFER_CODECS: readonly CodecName[] = ['PCMU', 'PCMA'];
@@ -103,10 +103,9 @@ function planOfferPayloads(codecs: readonly CodecName[], telephoneEvent: boolean
 }
 
 /** Writes the session-level lines shared by offers and answers. */
-export function sessionSkeleton(origin: SessionOrigin, address: string): SessionDescription {
+export function sessionSkeleton(origin: SessionOrigin, address: string): WrittenDescription {
   const ipVer = addressFamily(address);
   return {
-    version: 0,
     origin: {
       username: origin.username ?? 'dialtone',
       sessionId: String(origin.sessionId),
@@ -135,7 +134,7 @@ export function createOffer(options: OfferOptions): string {
   if (onHold && options.holdStyle === 'rfc2543' && addressFamily(options.address) === 4) {
     description.connection = { version: 4, ip: '0.0.0.0' };
   }
-  const media: MediaDescription = {
+  const media: WrittenMedia = {
     type: 'audio',
     port: options.port,
     protocol: 'RTP/AVP',
@@ -160,5 +159,5 @@ export function createOffer(options: OfferOptions): string {
   }
   if (options.ptimeMs !== undefined) media.ptime = options.ptimeMs;
   description.media.push(media);
-  return write(description);
+  return writeDescription(description);
 }

@@ -1,4 +1,3 @@
-import { write, type MediaDescription } from 'sdp-transform';
 import { TELEPHONE_EVENT, type CodecName } from '../media/codec/index.js';
 import { type SessionOrigin, sessionSkeleton, usableCodecs } from './create-offer.js';
 import { intersectDirections, mirrorDirection, type MediaDirection } from './media-direction.js';
@@ -15,6 +14,7 @@ import {
   type OfferedFormat,
 } from './sdp-reading.js';
 import type { AnswerResult, NegotiatedMedia, NegotiationFailure } from './sdp-types.js';
+import { writeDescription, type WrittenMedia } from './write-description.js';
 
 export interface AnswerOptions extends SessionOrigin {
   /** Our RTP address (IPv4 or IPv6) and port. */
@@ -76,7 +76,7 @@ export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'p
   let lastProblem = failure(488, 'no audio stream in the offer', 304);
 
   for (const [mediaIndex, media] of offer.media.entries()) {
-    const rejected: MediaDescription = {
+    const rejected: WrittenMedia = {
       type: media.type,
       port: 0,
       protocol: media.protocol,
@@ -126,7 +126,7 @@ export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'p
     // codecs without parameters of ours echo the offer's (RFC 3264 §6.1).
     const override = options.fmtp?.[codec.name];
     const answerFmtp = override !== undefined ? override : (codec.fmtp ?? codecFormat.fmtp);
-    const acceptedMedia: MediaDescription = {
+    const acceptedMedia: WrittenMedia = {
       type: 'audio',
       port: 0,
       protocol: media.protocol,
@@ -174,13 +174,13 @@ export function negotiateOffer(offerSdp: string, options: Omit<AnswerOptions, 'p
 
   if (chosen === null) return lastProblem;
   // The answer keeps the offer's m-lines in order (§6), so the accepted one is at the chosen index.
-  const ourLine = answer.media[chosen.mediaIndex] as MediaDescription;
+  const ourLine = answer.media[chosen.mediaIndex]!;
   return {
     ok: true,
     media: chosen,
     writeAnswer: (port: number) => {
       ourLine.port = port;
-      return write(answer);
+      return writeDescription(answer);
     },
   };
 }
