@@ -158,31 +158,8 @@ function finalCallbackColumn(callback: FinalCallback | null | undefined): string
   return callback === undefined || callback === null ? null : JSON.stringify({ ...callback, params: redactParams(callback.params) });
 }
 
-/** The columns a CallRecord is read from: all but final_callback, JSON that an update would otherwise copy back each time. */
+/** The columns a CallRecord is read from: all but final_callback, the JSON the store's recovery reads. */
 type CallRecordRow = Omit<Selectable<CallsTable>, 'final_callback'>;
-const callRecordColumnSet: Record<keyof CallRecordRow, true> = {
-  sid: true,
-  account_sid: true,
-  parent_call_sid: true,
-  direction: true,
-  from_address: true,
-  to_address: true,
-  status: true,
-  start_time: true,
-  answer_time: true,
-  end_time: true,
-  duration: true,
-  sip_call_id: true,
-  sip_response_code: true,
-  answered_by: true,
-  forwarded_from: true,
-  caller_name: true,
-  api_version: true,
-  uri: true,
-  date_created: true,
-  date_updated: true,
-};
-const callRecordColumns = Object.keys(callRecordColumnSet) as Array<keyof CallRecordRow>;
 
 export function callRecordFromRow(row: CallRecordRow): CallRecord {
   return {
@@ -262,15 +239,17 @@ export class CallRepository {
   }
 
   /**
-   * Applies `patch`; undefined when there is no such call. A status change that would go backwards,
-   * or leave a finished call, throws callStatusTransitionInvalid and changes nothing.
+   * Applies `patch`: true when the call was updated, false when there is no such call. A status
+   * change that would go backwards, or leave a finished call, throws callStatusTransitionInvalid and
+   * changes nothing. The row is not read back: the engine writes a call's state several times a call
+   * and reads none of it (`get` does).
    *
    * One statement, the forward-only rule in its WHERE: a single statement is atomic by itself, so it
    * needs no transaction of its own and travels in a batch with other writers' statements (SQLite:
    * sqlite-worker/group-commit.ts), where a read-then-write transaction would hold the batch for two
    * round trips. Only when it changed nothing is the row read, to tell the two refusals apart.
    */
-  async update(sid: string, patch: CallPatch): Promise<CallRecord | undefined> {
+  async update(sid: string, patch: CallPatch): Promise<boolean> {
     const changes: Partial<Selectable<CallsTable>> = { date_updated: this.context.clock.now() };
     if (patch.status !== undefined) changes.status = patch.status;
     if (patch.startTime !== undefined) changes.start_time = patch.startTime;
@@ -290,12 +269,12 @@ export class CallRepository {
       [...Object.values(changes), sid, ...movingFrom],
       () => {
         const query = db.updateTable('calls').set(changes).where('sid', '=', sid);
-        return (movingFrom.length === 0 ? query : query.where('status', 'in', movingFrom)).returning(callRecordColumns);
+        return (movingFrom.length === 0 ? query : query.where('status', 'in', movingFrom)).returning('sid');
       },
     );
-    if (updated !== undefined) return callRecordFromRow(updated);
+    if (updated !== undefined) return true;
     const current = await this.context.db.selectFrom('calls').select('status').where('sid', '=', sid).executeTakeFirst();
-    if (current === undefined) return undefined;
+    if (current === undefined) return false;
     const from = current.status as CallStatus;
     throw new DialtoneError(ErrorCodes.callStatusTransitionInvalid, `call ${sid} cannot go from ${from} to ${patch.status}`, {
       sid,

@@ -49,8 +49,7 @@ export class FakeCallControl implements CallControl {
     this.updates.push({ sid, update });
     if (this.answer !== undefined) return this.answer;
     if (update.kind === 'end') {
-      const updated = await this.store.calls.update(sid, { status: update.status, endTime: Date.now() });
-      return updated ?? 'not-found';
+      if (!(await this.store.calls.update(sid, { status: update.status, endTime: Date.now() }))) return 'not-found';
     }
     return (await this.store.calls.get(sid)) ?? 'not-found';
   }
