@@ -115,15 +115,18 @@ export type FromThread =
  * are: a .ts entry would not run under the test loader, and tsc does not copy a .js one). It keeps
  * to the types above.
  *
- * A socket connect()ing holds the sends that arrive meanwhile, as NodeDatagramSocket does on the main
- * thread and for the same reason: Node resolves an unconnected send's address on a later tick, by
- * which time the socket may be connected, and libuv then refuses it (EISCONN).
+ * A socket connect()ing holds the sends that arrive meanwhile, until connect()'s callback, as
+ * NodeDatagramSocket does on the main thread: an addressed send to a socket that has become connected
+ * is refused (by Node, or by libuv with EISCONN when its address was looked up on a later tick). The
+ * held sends then go out on the connected socket.
  */
 export const datagramWorkerSource = `
 'use strict';
 ${nameThreadStatement(ThreadNames.io)}
 const { parentPort, workerData } = require('node:worker_threads');
 const dgram = require('node:dgram');
+const dns = require('node:dns');
+const { isIP } = require('node:net');
 const counters = new Int32Array(workerData.counters);
 const COUNTER_BYTES_READ = ${COUNTER_BYTES_READ};
 const COUNTER_DROPPED = ${COUNTER_DROPPED};
@@ -347,8 +350,21 @@ function forwardingChanged() {
 }
 
 // ---- commands and sends from the main thread
+
+/**
+ * The sockets' address lookup. Node's own (dns.lookup) answers even an IP literal on the next tick, so
+ * each addressed send cost a tick and two closures before its system call; the addresses that reach
+ * this thread are literals (the SIP layer resolves names), answered here at once. A name still goes
+ * to dns.lookup.
+ */
+function lookupLiteral(address, family, callback) {
+  const literalFamily = isIP(address);
+  if (literalFamily === 0) dns.lookup(address, family, callback);
+  else callback(null, address, literalFamily);
+}
+
 function bind(command) {
-  const socket = dgram.createSocket({ type: command.udp6 ? 'udp6' : 'udp4' });
+  const socket = dgram.createSocket({ type: command.udp6 ? 'udp6' : 'udp4', lookup: lookupLiteral });
   const onBindError = (error) => {
     socket.close();
     parentPort.postMessage({ type: 'bind-failed', id: command.id, error: describe(error) });

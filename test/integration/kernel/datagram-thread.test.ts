@@ -43,6 +43,23 @@ test('a socket on the media I/O thread receives with the source address and send
   }
 });
 
+test('a send addressed by name is looked up and goes out, between sends addressed by IP literal', async () => {
+  const thread = new DatagramThread();
+  const peer = await phone();
+  try {
+    const socket = await thread.bind(HOST, 0);
+    socket.send(Buffer.from('literal'), peer.port, HOST);
+    socket.send(Buffer.from('by name'), peer.port, 'localhost');
+    await until(() => peer.received.length === 2, 'both datagrams');
+    // The literal one goes out at once, the named one after its lookup: their order is not promised.
+    assert.deepEqual(peer.received.map((each) => each.toString()).sort(), ['by name', 'literal']);
+    socket.close();
+  } finally {
+    peer.socket.close();
+    await thread.close();
+  }
+});
+
 test('sends keep their order, and a send issued just before close() still goes out', async () => {
   const thread = new DatagramThread();
   // Room for all 3,000 in the kernel's buffer: this test's loop may wait for a core while
