@@ -1,7 +1,7 @@
 /**
  * The SDP text of our offers and answers. sdp-transform parses every description we receive; ours
  * have a fixed handful of lines, which its generic writer (a pass over its whole grammar and a format
- * string per line) built with ~14 KiB of garbage each: 7 % of all a `<Dial>`ed call allocated. The
+ * string per line) built with ~14 KiB of garbage each: 6 % of all a `<Dial>`ed call allocated. The
  * lines, their order (RFC 4566 §5) and their formatting are sdp-transform's; a test holds the two
  * writers to the same output.
  */
