@@ -47,15 +47,13 @@ export interface WrittenDescription {
 export function writeDescription(description: WrittenDescription): string {
   const { origin, connection, timing } = description;
   let sdp =
-    `v=0\r\no=${origin.username} ${origin.sessionId} ${Number(origin.sessionVersion)} ${origin.netType} IP${Number(origin.ipVer)} ${origin.address}\r\n` +
-    `s=${description.name}\r\nc=IN IP${Number(connection.version)} ${connection.ip}\r\nt=${Number(timing.start)} ${Number(timing.stop)}\r\n`;
+    `v=0\r\no=${origin.username} ${origin.sessionId} ${origin.sessionVersion} ${origin.netType} IP${origin.ipVer} ${origin.address}\r\n` +
+    `s=${description.name}\r\nc=IN IP${connection.version} ${connection.ip}\r\nt=${timing.start} ${timing.stop}\r\n`;
   for (const media of description.media) {
-    sdp += `m=${media.type} ${Number(media.port)} ${media.protocol} ${media.payloads}\r\n`;
-    for (const line of media.rtp) {
-      sdp += `a=rtpmap:${Number(line.payload)} ${line.codec}/${line.rate}${line.encoding === undefined ? '' : `/${line.encoding}`}\r\n`;
-    }
-    for (const line of media.fmtp) sdp += `a=fmtp:${Number(line.payload)} ${line.config}\r\n`;
-    if (media.ptime !== undefined) sdp += `a=ptime:${Number(media.ptime)}\r\n`;
+    sdp += `m=${media.type} ${media.port} ${media.protocol} ${media.payloads}\r\n`;
+    for (const line of media.rtp) sdp += `a=rtpmap:${line.payload} ${line.codec}/${line.rate}${line.encoding === undefined ? '' : `/${line.encoding}`}\r\n`;
+    for (const line of media.fmtp) sdp += `a=fmtp:${line.payload} ${line.config}\r\n`;
+    if (media.ptime !== undefined) sdp += `a=ptime:${media.ptime}\r\n`;
     if (media.direction !== undefined) sdp += `a=${media.direction}\r\n`;
   }
   return sdp;

@@ -26,10 +26,10 @@ interface RunningDialtone {
   until(ready: () => boolean): Promise<void>;
 }
 
-/** `dialtone start ARGS` from the built CLI, with Node flags `nodeFlags` and `env` over this environment. */
 /**
- * `node [nodeFlags] bin/dialtone.mjs start ARGS`, or with `asExecutable` the way an installed `dialtone`
- * runs: the file itself, whose #! line chooses node and its flags.
+ * `node [nodeFlags] bin/dialtone.mjs start ARGS` from the built CLI, with `env` over this environment;
+ * with `asExecutable` the way an installed `dialtone` runs: the file itself, whose #! line chooses node
+ * and its flags.
  */
 function startDialtone(args: string[], options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv; asExecutable?: boolean } = {}): RunningDialtone {
   const [command, commandArgs] = options.asExecutable === true ? [bin, ['start', ...args]] : [process.execPath, [...(options.nodeFlags ?? []), bin, 'start', ...args]];
