@@ -34,8 +34,8 @@
  *   messages it aborted calls on, from its -trace_err log, and the seconds of the step in which calls
  *   failed, e.g. "UnexpectedMessage 744 ('SIP/2.0 503 Service Unavailable' 744); in s3–s5 of 61").
  *   Then two bisection steps between the last rate held and the first that failed, each after a 35 s
- *   pause: `MaxCleanCps` is the highest rate a 10 s step held with 0
- *   failures. That rate is then held again for 60 s, on a fresh engine warmed up with 200 calls (when
+ *   pause: `MaxCleanCps` is the highest rate a 10 s step held with 0 failures. That rate is then held
+ *   again for 60 s, on a fresh engine warmed up with 200 calls (when
  *   it fails: halfway to the next lower rate the ramp held; when that holds, halfway back up to the
  *   failed rate, otherwise the lower one; three tries at most): `MaxHeld60sCps`, issue 8's
  *   figure ("the highest rate held for 60 s with 0 failed calls").
